@@ -1,0 +1,167 @@
+// Package chat is pigeon's line chat over an open message connection.
+//
+// Each line typed on one side is printed on the other. Input that ends (end
+// of file) or a line "/quit" ends the session for both: the side that leaves
+// says goodbye and waits until the other side has read every line before it,
+// so nothing typed is lost.
+//
+// On the wire a message is one frame: a type byte, then UTF-8 text. A line
+// longer than [MaxFragment] travels as several frames.
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Frame types.
+const (
+	frameLine byte = 1 // the end of a line (or a whole line)
+	framePart byte = 2 // part of a line that continues in the next frame
+	frameBye  byte = 3 // the sender's input ended: the session is over
+	frameAck  byte = 4 // reply to bye: every frame before it was read
+)
+
+// MaxFragment is the most text one frame carries.
+const MaxFragment = 32 << 10
+
+// Quit is the line that ends a session.
+const Quit = "/quit"
+
+// Conn is the message connection a chat runs over ([peer.Conn] is one).
+type Conn interface {
+	ReadMessage(buf []byte) (int, error)
+	WriteMessage(msg []byte) error
+}
+
+// Ending says how a session that ended well ended.
+type Ending int
+
+const (
+	// WeLeft: our input ended or we typed /quit.
+	WeLeft Ending = iota + 1
+	// PeerLeft: the peer's input ended or it typed /quit.
+	PeerLeft
+)
+
+// Options tune a session.
+type Options struct {
+	// Format turns a received line into what is written out; nil writes
+	// the line and a newline.
+	Format func(line []byte) []byte
+	// ByeTimeout bounds the wait for the peer to confirm our goodbye.
+	ByeTimeout time.Duration
+}
+
+// Run chats over conn until either side leaves: it sends the fragments from
+// in (see [ReadLines]) and writes received lines to out.
+func Run(ctx context.Context, conn Conn, in <-chan Fragment, out io.Writer, opts Options) (Ending, error) {
+	if opts.ByeTimeout <= 0 {
+		opts.ByeTimeout = 5 * time.Second
+	}
+	recv := make(chan recvResult, 1)
+	acked := make(chan struct{})
+	go func() { recv <- receive(conn, out, opts.Format, acked) }()
+
+	for {
+		select {
+		case f, ok := <-in:
+			if !ok || (f.Text == Quit && !f.More && !f.Continued) {
+				return leave(ctx, conn, recv, acked, opts.ByeTimeout)
+			}
+			if err := send(conn, f); err != nil {
+				return 0, err
+			}
+		case r := <-recv:
+			return r.ending, r.err
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+}
+
+func send(conn Conn, f Fragment) error {
+	kind := frameLine
+	if f.More {
+		kind = framePart
+	}
+	msg := make([]byte, 0, 1+len(f.Text))
+	msg = append(append(msg, kind), f.Text...)
+	return conn.WriteMessage(msg)
+}
+
+// leave says goodbye and waits for the peer to confirm it read everything.
+func leave(ctx context.Context, conn Conn, recv <-chan recvResult, acked <-chan struct{}, timeout time.Duration) (Ending, error) {
+	if err := conn.WriteMessage([]byte{frameBye}); err != nil {
+		return 0, err
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-acked:
+		return WeLeft, nil
+	case r := <-recv:
+		if r.err == nil {
+			return WeLeft, nil // both left at once
+		}
+		return 0, r.err
+	case <-t.C:
+		return 0, errors.New("the peer did not confirm the end of the chat: the last lines may not have arrived")
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
+type recvResult struct {
+	ending Ending
+	err    error
+}
+
+func receive(conn Conn, out io.Writer, format func([]byte) []byte, acked chan<- struct{}) recvResult {
+	buf := make([]byte, 64<<10)
+	var line []byte // a line being assembled from parts, when formatting
+	for {
+		n, err := conn.ReadMessage(buf)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = errors.New("the peer closed the chat without saying goodbye")
+			}
+			return recvResult{err: err}
+		}
+		if n == 0 {
+			return recvResult{err: errors.New("the peer sent an empty message")}
+		}
+		text := buf[1:n]
+		switch buf[0] {
+		case frameLine, framePart:
+			if format != nil {
+				line = append(line, text...)
+				if buf[0] == framePart {
+					if len(line) > 1<<20 {
+						return recvResult{err: errors.New("the peer sent a line longer than 1 MiB")}
+					}
+					continue
+				}
+				text, line = format(line), line[:0]
+			} else if buf[0] == frameLine {
+				text = append(text, '\n')
+			}
+			if _, err := out.Write(text); err != nil {
+				return recvResult{err: fmt.Errorf("writing a received line: %w", err)}
+			}
+		case frameBye:
+			if err := conn.WriteMessage([]byte{frameAck}); err != nil {
+				return recvResult{err: err}
+			}
+			return recvResult{ending: PeerLeft}
+		case frameAck:
+			close(acked)
+			return recvResult{ending: WeLeft}
+		default:
+			return recvResult{err: fmt.Errorf("the peer sent an unknown message (type %d): is it a newer pigeon?", buf[0])}
+		}
+	}
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+)
+
+// streams are the terminal I/O a command gets.
+type streams struct {
+	in     io.Reader
+	out    io.Writer // data only
+	errOut io.Writer // everything a person reads
+}
+
+// run is the whole program; it returns the exit code: 0 success, 1 failure,
+// 2 usage mistake.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	s := &streams{in: stdin, out: stdout, errOut: stderr}
+	app := newApp(s)
+	err := app.RunContext(ctx, args)
+	if err == nil {
+		return 0
+	}
+	return report(stderr, err)
+}
+
+func newApp(s *streams) *cli.App {
+	app := &cli.App{
+		Name:  "pigeon",
+		Usage: "connect two computers with WebRTC by carrying one offer and one answer by hand",
+		Description: "One side starts a session (chat) and prints an offer; the other side runs\n" +
+			"`pigeon join` with it and prints an answer; the first side reads the answer\n" +
+			"and a direct, encrypted connection opens.",
+		Writer:          s.errOut,
+		ErrWriter:       s.errOut,
+		HideHelpCommand: true,
+		ExitErrHandler:  func(*cli.Context, error) {},
+		OnUsageError:    onUsageError,
+		CommandNotFound: func(c *cli.Context, name string) {},
+		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return usageErrorf("unknown command %q", c.Args().First())
+			}
+			_ = cli.ShowAppHelp(c)
+			return usageErrorf("no command given")
+		},
+		Commands: []*cli.Command{
+			chatCommand(s),
+			joinCommand(s),
+			inspectCommand(s),
+			demoCommand(s),
+		},
+	}
+	for _, c := range app.Commands {
+		c.OnUsageError = onUsageError
+	}
+	return app
+}
+
+// usageError is a mistake in how pigeon was called: exit code 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usageErrorf(format string, a ...any) error {
+	return &usageError{fmt.Sprintf(format, a...)}
+}
+
+func onUsageError(_ *cli.Context, err error, _ bool) error {
+	return &usageError{err.Error()}
+}
+
+// report prints err as "pigeon: error:" and "pigeon: hint:" lines and
+// returns the exit code.
+func report(w io.Writer, err error) int {
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(w, "pigeon: interrupted")
+		return 1
+	}
+	msg, hint := explain(err)
+	fmt.Fprintf(w, "pigeon: error: %s\n", msg)
+	if hint != "" {
+		fmt.Fprintf(w, "pigeon: hint: %s\n", hint)
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return 2
+	}
+	return 1
+}

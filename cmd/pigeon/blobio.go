@@ -1,0 +1,223 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/mdp/qrterminal/v3"
+	"golang.org/x/term"
+	"rsc.io/qr"
+
+	"pigeon/sdpcodec"
+)
+
+// showBlob prints our blob on stderr for a person to copy, draws it as a QR
+// code when asked, and writes it to the --out file.
+func showBlob(s *streams, c interface {
+	String(string) string
+	Bool(string) bool
+}, b *sdpcodec.Blob, intro string) (string, error) {
+	text, err := b.Encode()
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintf(s.errOut, "%s (%d characters):\n\n%s\n\n", intro, len(text), text)
+	if c.Bool("qr") {
+		if err := drawQR(s.errOut, text); err != nil {
+			return "", err
+		}
+	}
+	if out := c.String("out"); out != "" {
+		if err := writeFileAtomic(out, []byte(text+"\n")); err != nil {
+			return "", err
+		}
+	}
+	return text, nil
+}
+
+// drawQR draws text as a QR code in half blocks, with its quiet zone.
+func drawQR(w io.Writer, text string) error {
+	if _, err := qr.Encode(text, qr.L); err != nil {
+		return fmt.Errorf("drawing the QR code: %w", err)
+	}
+	qrterminal.GenerateWithConfig(text, qrterminal.Config{
+		Level:          qrterminal.L,
+		Writer:         w,
+		HalfBlocks:     true,
+		BlackChar:      qrterminal.BLACK_BLACK,
+		WhiteBlackChar: qrterminal.WHITE_BLACK,
+		WhiteChar:      qrterminal.WHITE_WHITE,
+		BlackWhiteChar: qrterminal.BLACK_WHITE,
+		QuietZone:      qrterminal.QUIET_ZONE,
+	})
+	fmt.Fprintln(w)
+	return nil
+}
+
+// writeFileAtomic writes data to a temporary file beside path and renames
+// it into place, so a reader never sees a partial blob.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp, 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// blobFileError says which file held a bad blob.
+type blobFileError struct {
+	path string
+	err  error
+}
+
+func (e *blobFileError) Error() string { return fmt.Sprintf("%s: %v", e.path, e.err) }
+func (e *blobFileError) Unwrap() error { return e.err }
+
+// readBlobFile waits until path exists and is not empty, then decodes it.
+// A file caught while another program is still writing it gets a moment to
+// be complete before its blob is judged.
+func readBlobFile(ctx context.Context, path string, waiting io.Writer) (*sdpcodec.Blob, error) {
+	told := false
+	var last []byte
+	for {
+		data, err := readLimited(path)
+		switch {
+		case err == nil && len(bytes.TrimSpace(data)) > 0:
+			b, perr := sdpcodec.Parse(string(data))
+			if perr == nil {
+				return b, nil
+			}
+			if !errors.Is(perr, sdpcodec.ErrTruncated) || bytes.Equal(data, last) {
+				return nil, &blobFileError{path, perr}
+			}
+			last = data
+		case err != nil && !errors.Is(err, os.ErrNotExist):
+			return nil, fmt.Errorf("reading %s: %w", path, err)
+		case !told:
+			fmt.Fprintf(waiting, "pigeon: waiting for %s ...\n", path)
+			told = true
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func readLimited(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, sdpcodec.MaxInputLen+1))
+	if err == nil && len(data) > sdpcodec.MaxInputLen {
+		return nil, fmt.Errorf("%w (%s is larger than %d bytes)", sdpcodec.ErrTooLong, path, sdpcodec.MaxInputLen)
+	}
+	return data, err
+}
+
+// isTerminal reports whether f is a terminal a person types into.
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// errNoInput means input ended before a blob arrived.
+var errNoInput = errors.New("input ended before a blob arrived")
+
+// prompt reads a blob from lines of input: a pasted blob may be wrapped over
+// several lines. check judges a decoded blob. At an interactive prompt a
+// bad paste is explained and the prompt asks again; otherwise it is an
+// error.
+func prompt(ctx context.Context, br *bufio.Reader, w io.Writer, interactive bool, ask string, check func(*sdpcodec.Blob) error) (*sdpcodec.Blob, error) {
+	lines := make(chan lineResult)
+	for {
+		if interactive {
+			fmt.Fprintf(w, "%s ", ask)
+		}
+		var text []byte
+		for {
+			go func() { l, err := readLine(br); lines <- lineResult{l, err} }()
+			var r lineResult
+			select {
+			case r = <-lines:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			if r.err != nil && r.err != io.EOF {
+				return nil, r.err
+			}
+			text = append(text, r.line...)
+			if r.err == io.EOF && len(bytes.TrimSpace(text)) == 0 {
+				return nil, errNoInput
+			}
+			if len(bytes.TrimSpace(text)) == 0 {
+				continue // blank lines before the blob
+			}
+			b, err := sdpcodec.Parse(string(text))
+			blankLine := len(bytes.TrimSpace(r.line)) == 0
+			if errors.Is(err, sdpcodec.ErrTruncated) && r.err == nil && !blankLine && len(text) < sdpcodec.MaxInputLen {
+				continue // a wrapped paste: the rest is on the next line
+			}
+			if err == nil {
+				err = check(b)
+			}
+			if err == nil {
+				return b, nil
+			}
+			if !interactive || r.err == io.EOF {
+				return nil, err
+			}
+			msg, hint := explain(err)
+			fmt.Fprintf(w, "pigeon: that did not work: %s\n", msg)
+			if hint != "" {
+				fmt.Fprintf(w, "pigeon: hint: %s\n", hint)
+			}
+			break
+		}
+	}
+}
+
+type lineResult struct {
+	line []byte
+	err  error
+}
+
+// readLine reads one line, at most MaxInputLen bytes of it.
+func readLine(br *bufio.Reader) ([]byte, error) {
+	var line []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if len(line) <= sdpcodec.MaxInputLen {
+			line = append(line, chunk...)
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		return line, err
+	}
+}

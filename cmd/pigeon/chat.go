@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/urfave/cli/v2"
+
+	"pigeon/chat"
+	"pigeon/sdpcodec"
+)
+
+func chatCommand(s *streams) *cli.Command {
+	return &cli.Command{
+		Name:      "chat",
+		Usage:     "make an offer for a chat, read the answer, then chat line by line",
+		ArgsUsage: " ",
+		Flags:     sessionFlags(),
+		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return usageErrorf("chat takes no arguments (got %q)", c.Args().First())
+			}
+			ss := newSession(c, s)
+			defer ss.close()
+			if err := ss.offer(sdpcodec.AppChat); err != nil {
+				return err
+			}
+			var lines <-chan chat.Fragment
+			if c.String("in") != "" && c.String("in") != "-" {
+				lines = chat.ReadLines(ss.in) // typed while the answer is on its way
+			}
+			if err := ss.readAnswer(); err != nil {
+				return err
+			}
+			if lines == nil {
+				lines = chat.ReadLines(ss.in)
+			}
+			return runChat(ss, screenBlobs(ss, lines))
+		},
+	}
+}
+
+// runChat connects and chats until one side leaves.
+func runChat(ss *session, lines <-chan chat.Fragment) error {
+	conn, err := ss.connect()
+	if err != nil {
+		return err
+	}
+	opts := chat.Options{}
+	if isTerminal(ss.s.out) {
+		opts.Format = formatLine
+	}
+	if ss.interactive {
+		fmt.Fprintln(ss.s.errOut, "pigeon: type a line and press Enter to send it; Ctrl-D or /quit ends the chat")
+	}
+	ending, err := chat.Run(ss.c.Context, conn, lines, ss.s.out, opts)
+	if err != nil {
+		return err
+	}
+	if ending == chat.PeerLeft {
+		fmt.Fprintln(ss.s.errOut, "pigeon: the peer left the chat")
+	} else {
+		fmt.Fprintln(ss.s.errOut, "pigeon: chat ended")
+	}
+	return nil
+}
+
+// screenBlobs keeps blobs pasted while the connection forms out of the chat:
+// a second paste of the answer, or another peer's answer, is explained
+// instead of sent.
+func screenBlobs(ss *session, lines <-chan chat.Fragment) <-chan chat.Fragment {
+	if ss.p.Local().Kind != sdpcodec.Offer {
+		return lines
+	}
+	out := make(chan chat.Fragment, cap(lines))
+	go func() {
+		defer close(out)
+		for f := range lines {
+			if !f.More && !f.Continued && !isOpen(ss) && strings.HasPrefix(sdpcodec.Clean(f.Text), sdpcodec.Prefix) {
+				if b, err := sdpcodec.Parse(f.Text); err == nil {
+					if err := ss.p.Accept(b); err != nil {
+						msg, hint := explain(err)
+						fmt.Fprintf(ss.s.errOut, "pigeon: not sent as a chat line: %s\npigeon: hint: %s\n", msg, hint)
+					}
+					continue
+				}
+			}
+			out <- f
+		}
+	}()
+	return out
+}
+
+func isOpen(ss *session) bool {
+	select {
+	case <-ss.p.Opened():
+		return true
+	default:
+		return false
+	}
+}
+
+// formatLine shows a received line on a terminal: control characters that
+// could move the cursor or change colours are shown escaped.
+func formatLine(line []byte) []byte {
+	var b bytes.Buffer
+	b.WriteString("peer: ")
+	for len(line) > 0 {
+		r, n := utf8.DecodeRune(line)
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, line[0])
+		case r != '\t' && unicode.IsControl(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.Write(line[:n])
+		}
+		line = line[n:]
+	}
+	b.WriteByte('\n')
+	return b.Bytes()
+}

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"errors"
+
+	"pigeon/peer"
+	"pigeon/sdpcodec"
+)
+
+// explain turns an error into the line a person reads and what to do.
+func explain(err error) (msg, hint string) {
+	msg = err.Error()
+	var (
+		ue *usageError
+		ve *sdpcodec.VersionError
+		ce *peer.ConnectError
+	)
+	switch {
+	case errors.As(err, &ue):
+		hint = "run `pigeon --help` or `pigeon COMMAND --help` to see how to call it"
+	case errors.As(err, &ve):
+		hint = "update pigeon on this computer, or check that the whole blob was copied"
+	case errors.As(err, &ce):
+		switch {
+		case ce.DifferentNetworks():
+			hint = "the two computers seem to be on different networks: give both sides --stun stun:HOST:PORT, or --turn turn:USER:PASS@HOST:PORT when a firewall blocks direct traffic"
+		case ce.Offerer:
+			hint = "check that `pigeon join` still runs on the other computer and that no firewall blocks UDP between the two"
+		default:
+			hint = "carry the answer back sooner, or start again with a new offer"
+		}
+	case errors.Is(err, sdpcodec.ErrEmpty):
+		hint = "paste the blob that the other computer printed"
+	case errors.Is(err, sdpcodec.ErrNotBlob):
+		hint = "a pigeon blob is one line that starts with PIGEON: copy it from the other computer's terminal"
+	case errors.Is(err, sdpcodec.ErrTruncated):
+		hint = "part of the blob was not copied: copy the whole line again (wrapped lines and spaces are fine)"
+	case errors.Is(err, sdpcodec.ErrDamaged):
+		hint = "a character changed on the way: copy the blob again, or scan its QR code (--qr)"
+	case errors.Is(err, sdpcodec.ErrMalformed):
+		hint = "it was not made by a compatible pigeon: make a new one with this version"
+	case errors.Is(err, sdpcodec.ErrTooLong), errors.Is(err, sdpcodec.ErrMultiple):
+		hint = "paste just one blob"
+	case errors.Is(err, peer.ErrNotAnswer):
+		hint = "paste the blob that `pigeon join` printed on the other computer"
+	case errors.Is(err, peer.ErrOwnOffer):
+		hint = "carry this offer to the other computer, run `pigeon join` there, and paste the answer it prints"
+	case errors.Is(err, peer.ErrNotOffer):
+		hint = "`pigeon join` takes the offer printed by `pigeon chat` on the other computer; this answer goes back to the computer that made the offer"
+	case errors.Is(err, peer.ErrOtherOffer):
+		hint = "it answers a different offer (another session?): paste the answer made for this session's offer"
+	case errors.Is(err, peer.ErrAnswerApplied):
+		hint = "nothing to do: the connection is already being made"
+	case errors.Is(err, peer.ErrAlreadyAnswered):
+		hint = "every peer needs its own offer: start another session for the second peer"
+	case errors.Is(err, peer.ErrPeerLost):
+		hint = "the other computer stopped answering: pigeon was closed there, or the network between the two went away"
+	case errors.Is(err, errUnsupportedApp):
+		hint = "update pigeon on this computer"
+	}
+	return msg, hint
+}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/pion/logging"
+	"github.com/pion/stun/v4"
+	"github.com/pion/webrtc/v4"
+	"github.com/urfave/cli/v2"
+
+	"pigeon/peer"
+)
+
+// sessionFlags are the flags of every command that makes or joins a session.
+func sessionFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "in", Usage: "read the peer's blob from `FILE` (waits until it exists and is not empty; - for standard input)"},
+		&cli.StringFlag{Name: "out", Usage: "also write our blob to `FILE`"},
+		&cli.BoolFlag{Name: "qr", Usage: "draw our blob as a QR code"},
+		&cli.StringSliceFlag{Name: "stun", Usage: "use the STUN server at `URL` (stun:HOST:PORT; repeatable)", EnvVars: []string{"PIGEON_STUN"}},
+		&cli.StringSliceFlag{Name: "turn", Usage: "relay through the TURN server at `URL` (turn:USER:PASS@HOST:PORT[?transport=tcp]; repeatable)", EnvVars: []string{"PIGEON_TURN"}},
+		&cli.StringSliceFlag{Name: "interface", Usage: "gather candidates only on interface `NAME` (repeatable)"},
+		&cli.DurationFlag{Name: "connect-timeout", Value: peer.DefaultConnectTimeout, Usage: "how long to wait for the connection once the answer is in"},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log what the connection does"},
+	}
+}
+
+// sessionOptions builds peer options from the session flags.
+func sessionOptions(c *cli.Context, s *streams) (peer.Options, error) {
+	opts := peer.Options{
+		Interfaces:     c.StringSlice("interface"),
+		ConnectTimeout: c.Duration("connect-timeout"),
+	}
+	if opts.ConnectTimeout <= 0 {
+		return opts, usageErrorf("--connect-timeout must be positive, not %s", c.Duration("connect-timeout"))
+	}
+	for _, name := range opts.Interfaces {
+		if _, err := net.InterfaceByName(name); err != nil {
+			return opts, usageErrorf("--interface %s: no such network interface", name)
+		}
+	}
+	for _, u := range c.StringSlice("stun") {
+		srv, err := iceServer(u, "stun")
+		if err != nil {
+			return opts, err
+		}
+		opts.ICEServers = append(opts.ICEServers, srv)
+	}
+	for _, u := range c.StringSlice("turn") {
+		srv, err := iceServer(u, "turn")
+		if err != nil {
+			return opts, err
+		}
+		opts.ICEServers = append(opts.ICEServers, srv)
+	}
+	if c.Bool("verbose") {
+		opts.LoggerFactory = &logging.DefaultLoggerFactory{Writer: s.errOut, DefaultLogLevel: logging.LogLevelInfo}
+	}
+	return opts, nil
+}
+
+// iceServer parses a --stun or --turn URL. TURN credentials may come in
+// the URL (turn:USER:PASS@HOST) or from PIGEON_TURN_USER and
+// PIGEON_TURN_PASS.
+func iceServer(raw, flag string) (webrtc.ICEServer, error) {
+	bad := func(why string) error {
+		return usageErrorf("--%s %q: %s (expected %s:HOST:PORT)", flag, raw, why, flag)
+	}
+	scheme, rest, ok := strings.Cut(raw, ":")
+	if !ok {
+		return webrtc.ICEServer{}, bad("not a URL")
+	}
+	var user, pass string
+	if userinfo, host, ok := strings.Cut(rest, "@"); ok {
+		user, pass, _ = strings.Cut(userinfo, ":")
+		rest = host
+	}
+	u, err := stun.ParseURI(scheme + ":" + rest)
+	if err != nil {
+		return webrtc.ICEServer{}, bad(err.Error())
+	}
+	isTURN := u.Scheme == stun.SchemeTypeTURN || u.Scheme == stun.SchemeTypeTURNS
+	if isTURN != (flag == "turn") {
+		return webrtc.ICEServer{}, bad("wrong scheme " + scheme)
+	}
+	srv := webrtc.ICEServer{URLs: []string{scheme + ":" + rest}}
+	if isTURN {
+		if user == "" {
+			user, pass = os.Getenv("PIGEON_TURN_USER"), os.Getenv("PIGEON_TURN_PASS")
+		}
+		if user == "" {
+			return webrtc.ICEServer{}, bad("no credentials: give turn:USER:PASS@HOST:PORT or set PIGEON_TURN_USER and PIGEON_TURN_PASS")
+		}
+		srv.Username, srv.Credential = user, pass
+	}
+	return srv, nil
+}
+
+func durationText(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+	case d < time.Second:
+		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+	default:
+		return d.Round(100 * time.Millisecond).String()
+	}
+}

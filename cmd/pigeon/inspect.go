@@ -1,0 +1,74 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"pigeon/sdpcodec"
+)
+
+func inspectCommand(s *streams) *cli.Command {
+	return &cli.Command{
+		Name:      "inspect",
+		Usage:     "decode a blob and show what is inside",
+		ArgsUsage: "[BLOB]",
+		Description: "Reads the blob from the argument, --in FILE, or standard input, and prints its\n" +
+			"kind, app, candidates, fingerprint and size on standard output.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "in", Usage: "read the blob from `FILE` (- for standard input)"},
+			&cli.BoolFlag{Name: "sdp", Usage: "print the session description rebuilt from the blob instead"},
+		},
+		Action: func(c *cli.Context) error {
+			b, err := inspectInput(c, s)
+			if err != nil {
+				return err
+			}
+			if c.Bool("sdp") {
+				_, err = io.WriteString(s.out, b.SDP())
+				return err
+			}
+			return describeBlob(s.out, b)
+		},
+	}
+}
+
+func inspectInput(c *cli.Context, s *streams) (*sdpcodec.Blob, error) {
+	path := c.String("in")
+	switch {
+	case c.Args().Present() && path != "":
+		return nil, usageErrorf("give the blob either as an argument or with --in, not both")
+	case c.Args().Present():
+		return sdpcodec.Parse(strings.Join(c.Args().Slice(), ""))
+	case path != "" && path != "-":
+		return readBlobFile(c.Context, path, s.errOut)
+	}
+	interactive := path == "" && isTerminal(s.in) && isTerminal(s.errOut)
+	return prompt(c.Context, bufio.NewReader(s.in), s.errOut, interactive, "Paste a blob, then press Enter:",
+		func(*sdpcodec.Blob) error { return nil })
+}
+
+func describeBlob(w io.Writer, b *sdpcodec.Blob) error {
+	text, err := b.Encode()
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "kind:         %s\n", b.Kind)
+	fmt.Fprintf(bw, "version:      %d\n", sdpcodec.Version)
+	if b.Kind == sdpcodec.Offer {
+		fmt.Fprintf(bw, "app:          %s\n", b.App)
+	} else {
+		fmt.Fprintf(bw, "answers:      the offer whose fingerprint starts %03X (first 12 bits)\n", b.Binding)
+	}
+	fmt.Fprintf(bw, "size:         %d characters (%d bytes)\n", len(text), (len(text)-len(sdpcodec.Prefix))*5/8)
+	fmt.Fprintf(bw, "fingerprint:  sha-256 %s\n", b.FingerprintString())
+	fmt.Fprintf(bw, "candidates:   %d\n", len(b.Candidates))
+	for i, cand := range b.Candidates {
+		fmt.Fprintf(bw, "  %d. %s\n", i+1, cand)
+	}
+	return bw.Flush()
+}

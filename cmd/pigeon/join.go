@@ -1,0 +1,35 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"pigeon/chat"
+	"pigeon/sdpcodec"
+)
+
+func joinCommand(s *streams) *cli.Command {
+	return &cli.Command{
+		Name:      "join",
+		Usage:     "answer an offer; the offer says which app runs",
+		ArgsUsage: "[OFFER]",
+		Description: "Reads the offer from the argument, --in FILE, or a prompt; prints the answer\n" +
+			"to carry back; then runs the session the offer is for.",
+		Flags: sessionFlags(),
+		Action: func(c *cli.Context) error {
+			ss := newSession(c, s)
+			defer ss.close()
+			supported := func(b *sdpcodec.Blob) error {
+				if b.App != sdpcodec.AppChat {
+					return fmt.Errorf("%w: the offer is for `pigeon %s`", errUnsupportedApp, b.App)
+				}
+				return nil
+			}
+			if _, err := ss.join(supported); err != nil {
+				return err
+			}
+			return runChat(ss, chat.ReadLines(ss.in))
+		},
+	}
+}

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"pigeon/peer"
+	"pigeon/sdpcodec"
+)
+
+// session is one side of a connection as the CLI drives it.
+type session struct {
+	s           *streams
+	c           *cli.Context
+	in          *bufio.Reader // standard input, shared by the prompt and the app
+	interactive bool
+	p           *peer.Peer
+}
+
+func newSession(c *cli.Context, s *streams) *session {
+	return &session{s: s, c: c, in: bufio.NewReaderSize(s.in, 64<<10), interactive: isTerminal(s.in) && isTerminal(s.errOut)}
+}
+
+func (ss *session) options() (peer.Options, error) {
+	opts, err := sessionOptions(ss.c, ss.s)
+	if err != nil {
+		return opts, err
+	}
+	reconnecting := false
+	opts.OnState = func(st peer.State) {
+		switch st {
+		case peer.StateChecking:
+			fmt.Fprintln(ss.s.errOut, "pigeon: connecting ...")
+		case peer.StateDisconnected:
+			reconnecting = true
+			fmt.Fprintln(ss.s.errOut, "pigeon: the connection is interrupted; waiting for it to come back ...")
+		case peer.StateConnected:
+			if reconnecting {
+				reconnecting = false
+				fmt.Fprintln(ss.s.errOut, "pigeon: the connection is back")
+			}
+		}
+	}
+	return opts, nil
+}
+
+// offer makes our offer for app and shows it.
+func (ss *session) offer(app sdpcodec.App) error {
+	opts, err := ss.options()
+	if err != nil {
+		return err
+	}
+	p, err := peer.Offer(ss.c.Context, opts, app)
+	if err != nil {
+		return err
+	}
+	ss.p = p
+	_, err = showBlob(ss.s, ss.c, p.Local(), fmt.Sprintf("Offer for %s; on the other computer run `pigeon join` with it", app))
+	return err
+}
+
+// readAnswer reads the answer from --in or the prompt and applies it.
+func (ss *session) readAnswer() error {
+	if path := ss.c.String("in"); path != "" && path != "-" {
+		b, err := readBlobFile(ss.c.Context, path, ss.s.errOut)
+		if err != nil {
+			return err
+		}
+		return ss.p.Accept(b)
+	}
+	_, err := prompt(ss.c.Context, ss.in, ss.s.errOut, ss.interactive && ss.c.String("in") == "",
+		"Paste the answer from the other computer, then press Enter:", ss.p.Accept)
+	return err
+}
+
+// join reads the offer (argument, --in or prompt), makes our answer and
+// shows it.
+func (ss *session) join(check func(*sdpcodec.Blob) error) (*sdpcodec.Blob, error) {
+	var (
+		offer *sdpcodec.Blob
+		err   error
+	)
+	checkOffer := func(b *sdpcodec.Blob) error {
+		if b.Kind != sdpcodec.Offer {
+			return peer.ErrNotOffer
+		}
+		return check(b)
+	}
+	switch path := ss.c.String("in"); {
+	case ss.c.Args().Present():
+		if path != "" {
+			return nil, usageErrorf("give the offer either as an argument or with --in, not both")
+		}
+		offer, err = sdpcodec.Parse(strings.Join(ss.c.Args().Slice(), ""))
+		if err == nil {
+			err = checkOffer(offer)
+		}
+	case path != "" && path != "-":
+		offer, err = readBlobFile(ss.c.Context, path, ss.s.errOut)
+		if err == nil {
+			err = checkOffer(offer)
+		}
+	default:
+		offer, err = prompt(ss.c.Context, ss.in, ss.s.errOut, ss.interactive && path == "",
+			"Paste the offer from the other computer, then press Enter:", checkOffer)
+	}
+	if err != nil {
+		return nil, err
+	}
+	opts, err := ss.options()
+	if err != nil {
+		return nil, err
+	}
+	p, err := peer.Answer(ss.c.Context, opts, offer)
+	if err != nil {
+		return nil, err
+	}
+	ss.p = p
+	_, err = showBlob(ss.s, ss.c, p.Local(), "Answer; carry it back to the computer that made the offer")
+	if err == nil {
+		fmt.Fprintf(ss.s.errOut, "pigeon: waiting for the other computer to connect (up to %s) ...\n", peer.DefaultAnswerWait)
+	}
+	return offer, err
+}
+
+// connect waits for the channel to open and reports the path.
+func (ss *session) connect() (*peer.Conn, error) {
+	conn, err := ss.p.Connect(ss.c.Context)
+	if err != nil {
+		return nil, err
+	}
+	if path, err := ss.p.Path(); err == nil {
+		since := "applied"
+		if ss.p.Local().Kind == sdpcodec.Answer {
+			since = "made"
+		}
+		fmt.Fprintf(ss.s.errOut, "pigeon: connected: %s, open %s after the answer was %s\n", path, durationText(path.Setup), since)
+	}
+	return conn, nil
+}
+
+func (ss *session) close() {
+	if ss.p != nil {
+		_ = ss.p.Close()
+	}
+}
+
+// errUnsupportedApp is an offer for an app this pigeon cannot run.
+var errUnsupportedApp = errors.New("this pigeon cannot join that kind of session")

@@ -1,0 +1,100 @@
+package peer
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"time"
+
+	"pigeon/sdpcodec"
+)
+
+// Errors from [Answer] and [Peer.Accept] when a person brings the wrong blob.
+// None of them harms the waiting peer: it can still accept the right one.
+var (
+	ErrNotOffer        = errors.New("this is an answer, but an offer was expected")
+	ErrNotAnswer       = errors.New("this is an offer, but an answer was expected")
+	ErrOwnOffer        = errors.New("this is our own offer, pasted back")
+	ErrOtherOffer      = errors.New("this answer belongs to another offer")
+	ErrAnswerApplied   = errors.New("this answer was already applied")
+	ErrAlreadyAnswered = errors.New("this offer was already answered by another peer")
+)
+
+// Errors that end a session.
+var (
+	// ErrPeerLost means the connected peer stopped answering: it was killed,
+	// or the network between the two went away.
+	ErrPeerLost = errors.New("lost the connection to the peer")
+	// ErrClosed means the peer was closed locally.
+	ErrClosed = errors.New("connection closed")
+)
+
+// ConnectError reports a connection that did not form. It carries both
+// candidate lists so the caller can say why.
+type ConnectError struct {
+	Offerer bool          // whether we made the offer
+	Waited  time.Duration // how long we tried
+	Local   []sdpcodec.Candidate
+	Remote  []sdpcodec.Candidate
+}
+
+func (e *ConnectError) Error() string {
+	if e.Offerer {
+		return fmt.Sprintf("could not connect to the peer within %s", e.Waited.Round(time.Second))
+	}
+	return fmt.Sprintf("the offering peer did not connect within %s of the answer", e.Waited.Round(time.Second))
+}
+
+// DifferentNetworks reports whether the candidates show the two peers on
+// different networks with no way across: no remote host address lies in a
+// subnet of a local interface, and neither side has a server-reflexive or
+// relayed candidate.
+func (e *ConnectError) DifferentNetworks() bool {
+	return differentNetworks(localPrefixes(), e.Local, e.Remote)
+}
+
+func differentNetworks(local []netip.Prefix, ours, theirs []sdpcodec.Candidate) bool {
+	for _, c := range append(append([]sdpcodec.Candidate{}, ours...), theirs...) {
+		if c.Type == sdpcodec.Srflx || c.Type == sdpcodec.Relay {
+			return false
+		}
+	}
+	for _, c := range theirs {
+		if !c.Addr.IsValid() {
+			return false // an mDNS name: cannot tell
+		}
+		for _, p := range local {
+			if p.Contains(c.Addr) {
+				return false
+			}
+		}
+	}
+	return len(theirs) > 0
+}
+
+// localPrefixes lists the subnets of this machine's interfaces.
+func localPrefixes() []netip.Prefix {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil
+	}
+	var out []netip.Prefix
+	for _, a := range addrs {
+		n, ok := a.(*net.IPNet)
+		if !ok {
+			continue
+		}
+		ip, ok := netip.AddrFromSlice(n.IP)
+		if !ok {
+			continue
+		}
+		ones, _ := n.Mask.Size()
+		ip = ip.Unmap()
+		if ip.Is4() && ones > 32 {
+			ones -= 96
+		}
+		out = append(out, netip.PrefixFrom(ip, ones).Masked())
+	}
+	return out
+}

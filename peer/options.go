@@ -1,0 +1,70 @@
+package peer
+
+import (
+	"time"
+
+	"github.com/pion/logging"
+	"github.com/pion/webrtc/v4"
+)
+
+// Defaults for [Options] fields left zero.
+const (
+	// DefaultGatherTimeout bounds candidate gathering: an unreachable STUN or
+	// TURN server delays the blob by at most this much.
+	DefaultGatherTimeout = 1500 * time.Millisecond
+	// DefaultAnswerWait is how long an answering peer keeps trying to reach the
+	// offerer after it made its answer: the time a human may take to carry it.
+	DefaultAnswerWait = 15 * time.Minute
+	// DefaultConnectTimeout is how long an offering peer waits for the channel
+	// to open once it has applied the answer. Both sides are live by then.
+	DefaultConnectTimeout = 30 * time.Second
+	// DefaultLostTimeout is how long a connected peer may stay silent before it
+	// is reported lost.
+	DefaultLostTimeout = 8 * time.Second
+)
+
+// Options configures a [Peer]. The zero value gathers host candidates on
+// every non-loopback interface and uses the defaults above.
+type Options struct {
+	// ICEServers are STUN and TURN servers. With none, only host candidates
+	// are gathered and nothing beyond the local networks is contacted.
+	ICEServers []webrtc.ICEServer
+	// Interfaces restricts gathering to the named network interfaces.
+	Interfaces []string
+	// Loopback gathers on loopback addresses only (both ends on one machine).
+	Loopback bool
+
+	GatherTimeout  time.Duration
+	AnswerWait     time.Duration
+	ConnectTimeout time.Duration
+	LostTimeout    time.Duration
+
+	// LoggerFactory receives pion's logs; nil discards them.
+	LoggerFactory logging.LoggerFactory
+	// OnState, if set, is called on every state change, from pion's
+	// goroutines: it must not block.
+	OnState func(State)
+}
+
+func (o Options) withDefaults() Options {
+	if o.GatherTimeout <= 0 {
+		o.GatherTimeout = DefaultGatherTimeout
+	}
+	if o.AnswerWait <= 0 {
+		o.AnswerWait = DefaultAnswerWait
+	}
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = DefaultConnectTimeout
+	}
+	if o.LostTimeout <= 0 {
+		o.LostTimeout = DefaultLostTimeout
+	}
+	if o.LoggerFactory == nil {
+		o.LoggerFactory = &logging.DefaultLoggerFactory{Writer: discard{}, DefaultLogLevel: logging.LogLevelDisabled}
+	}
+	return o
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }

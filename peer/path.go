@@ -1,0 +1,51 @@
+package peer
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+)
+
+// Endpoint is one end of the path the connection took.
+type Endpoint struct {
+	Type     string // host, srflx, prflx or relay
+	Protocol string // udp or tcp
+	Address  string
+	Port     uint16
+}
+
+func (e Endpoint) String() string {
+	return e.Type + " " + net.JoinHostPort(e.Address, strconv.Itoa(int(e.Port)))
+}
+
+// Path is the candidate pair the connection uses and how long it took to
+// open: from the answer being applied (offerer) or made (answerer).
+type Path struct {
+	Local, Remote Endpoint
+	Setup         time.Duration
+}
+
+func (p Path) String() string {
+	return fmt.Sprintf("%s <-> %s over %s", p.Local, p.Remote, p.Local.Protocol)
+}
+
+// Path reports the path of an open connection.
+func (p *Peer) Path() (Path, error) {
+	pair, err := p.pc.SCTP().Transport().ICETransport().GetSelectedCandidatePair()
+	if err != nil {
+		return Path{}, fmt.Errorf("reading the selected path: %w", err)
+	}
+	if pair == nil || pair.Local == nil || pair.Remote == nil {
+		return Path{}, errors.New("reading the selected path: no path selected yet")
+	}
+	p.mu.Lock()
+	setup := p.openedAt.Sub(p.started)
+	p.mu.Unlock()
+	return Path{
+		Local:  Endpoint{pair.Local.Typ.String(), pair.Local.Protocol.String(), pair.Local.Address, pair.Local.Port},
+		Remote: Endpoint{pair.Remote.Typ.String(), pair.Remote.Protocol.String(), pair.Remote.Address, pair.Remote.Port},
+		Setup:  setup,
+	}, nil
+}

@@ -1,0 +1,449 @@
+package peer
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pion/datachannel"
+	"github.com/pion/webrtc/v4"
+
+	"pigeon/sdpcodec"
+)
+
+// Peer is one end of a connection. Make one with [Offer] or [Answer]; it is
+// safe for concurrent use.
+type Peer struct {
+	opts  Options
+	kind  sdpcodec.Kind
+	pc    *webrtc.PeerConnection
+	dc    *webrtc.DataChannel
+	local *sdpcodec.Blob
+
+	opened   chan struct{} // closed once the data channel is open and detached
+	done     chan struct{} // closed once the peer has ended; err says why
+	lowWater chan struct{} // signalled when the send buffer drains
+
+	mu        sync.Mutex
+	remote    *sdpcodec.Blob
+	started   time.Time // answer applied (offerer) or made (answerer)
+	openedAt  time.Time
+	rw        datachannel.ReadWriteCloser
+	err       error
+	lostTimer *time.Timer
+	connTimer *time.Timer
+	state     State
+}
+
+// Offer makes an offering peer for app and gathers its candidates; its blob
+// is [Peer.Local]. It returns within [Options.GatherTimeout] even when a STUN
+// or TURN server does not answer, with the candidates gathered so far.
+func Offer(ctx context.Context, opts Options, app sdpcodec.App) (*Peer, error) {
+	p, err := newPeer(opts, sdpcodec.Offer)
+	if err != nil {
+		return nil, err
+	}
+	offer, err := p.pc.CreateOffer(nil)
+	if err == nil {
+		err = p.setLocal(ctx, offer)
+	}
+	if err != nil {
+		p.Close()
+		return nil, fmt.Errorf("making the offer: %w", err)
+	}
+	p.local.App = app
+	return p, nil
+}
+
+// Answer makes the answering peer for offer; its blob is [Peer.Local]. From
+// then on it tries to reach the offerer for [Options.AnswerWait].
+func Answer(ctx context.Context, opts Options, offer *sdpcodec.Blob) (*Peer, error) {
+	if offer.Kind != sdpcodec.Offer {
+		return nil, ErrNotOffer
+	}
+	p, err := newPeer(opts, sdpcodec.Answer)
+	if err != nil {
+		return nil, err
+	}
+	err = p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer.SDP()})
+	if err != nil {
+		p.Close()
+		return nil, fmt.Errorf("applying the offer: %w", err)
+	}
+	answer, err := p.pc.CreateAnswer(nil)
+	if err == nil {
+		err = p.setLocal(ctx, answer)
+	}
+	if err != nil {
+		p.Close()
+		return nil, fmt.Errorf("making the answer: %w", err)
+	}
+	p.local.Binding = sdpcodec.BindingOf(offer)
+	p.mu.Lock()
+	p.remote = offer
+	p.started = time.Now()
+	p.mu.Unlock()
+	return p, nil
+}
+
+func newPeer(opts Options, kind sdpcodec.Kind) (*Peer, error) {
+	opts = opts.withDefaults()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("generating a key: %w", err)
+	}
+	cert, err := webrtc.GenerateCertificate(key)
+	if err != nil {
+		return nil, fmt.Errorf("generating a certificate: %w", err)
+	}
+	fp, err := fingerprintOf(cert)
+	if err != nil {
+		return nil, err
+	}
+
+	var se webrtc.SettingEngine
+	se.LoggerFactory = opts.LoggerFactory
+	se.SetICECredentials(sdpcodec.Credentials(fp))
+	// ICE reports "disconnected" after half the lost timeout; the peer is
+	// declared lost if it stays so for the other half. Checking before the
+	// first connection may last as long as a human takes (AnswerWait).
+	half := opts.LostTimeout / 2
+	se.SetICETimeouts(half, opts.AnswerWait, min(time.Second, half/2))
+	se.SetSTUNGatherTimeout(opts.GatherTimeout)
+	se.DetachDataChannels()
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
+	if kind == sdpcodec.Answer {
+		if err := se.SetAnsweringDTLSRole(webrtc.DTLSRoleClient); err != nil {
+			return nil, err
+		}
+	}
+	applyInterfaces(&se, opts)
+
+	api := webrtc.NewAPI(webrtc.WithSettingEngine(se))
+	pc, err := api.NewPeerConnection(webrtc.Configuration{
+		ICEServers:   opts.ICEServers,
+		Certificates: []webrtc.Certificate{*cert},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating the peer connection: %w", err)
+	}
+	negotiated, id := true, uint16(0)
+	dc, err := pc.CreateDataChannel("pigeon", &webrtc.DataChannelInit{Negotiated: &negotiated, ID: &id})
+	if err != nil {
+		_ = pc.Close()
+		return nil, fmt.Errorf("creating the data channel: %w", err)
+	}
+	p := &Peer{
+		opts:     opts,
+		kind:     kind,
+		pc:       pc,
+		dc:       dc,
+		opened:   make(chan struct{}),
+		done:     make(chan struct{}),
+		lowWater: make(chan struct{}, 1),
+	}
+	dc.SetBufferedAmountLowThreshold(lowWaterMark)
+	dc.OnBufferedAmountLow(func() {
+		select {
+		case p.lowWater <- struct{}{}:
+		default:
+		}
+	})
+	dc.OnOpen(p.onOpen)
+	pc.OnConnectionStateChange(p.onConnectionState)
+	return p, nil
+}
+
+// applyInterfaces sets where candidates are gathered. Link-local addresses
+// are never used: they need an interface zone that a blob does not carry.
+func applyInterfaces(se *webrtc.SettingEngine, o Options) {
+	loopbackOnly := o.Loopback
+	if len(o.Interfaces) > 0 {
+		names := map[string]bool{}
+		for _, n := range o.Interfaces {
+			names[n] = true
+			if isLoopbackInterface(n) {
+				se.SetIncludeLoopbackCandidate(true)
+			}
+		}
+		se.SetInterfaceFilter(func(name string) bool { return names[name] })
+	} else if !o.Loopback && !hasNetwork() {
+		// A machine with no network: the other end can only be here.
+		loopbackOnly = true
+	}
+	if loopbackOnly {
+		se.SetIncludeLoopbackCandidate(true)
+	}
+	se.SetIPFilter(func(ip net.IP) bool {
+		if loopbackOnly {
+			return ip.IsLoopback()
+		}
+		return !ip.IsLinkLocalUnicast()
+	})
+}
+
+func isLoopbackInterface(name string) bool {
+	ifi, err := net.InterfaceByName(name)
+	return err == nil && ifi.Flags&net.FlagLoopback != 0
+}
+
+// hasNetwork reports whether an interface that is up has an address other
+// than loopback and link-local.
+func hasNetwork() bool {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return true
+	}
+	for _, ifi := range ifs {
+		if ifi.Flags&net.FlagUp == 0 || ifi.Flags&net.FlagLoopback != 0 {
+			continue
+		}
+		addrs, _ := ifi.Addrs()
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok && !n.IP.IsLinkLocalUnicast() && !n.IP.IsLoopback() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func fingerprintOf(cert *webrtc.Certificate) ([32]byte, error) {
+	var fp [32]byte
+	fps, err := cert.GetFingerprints()
+	if err != nil {
+		return fp, fmt.Errorf("fingerprinting the certificate: %w", err)
+	}
+	for _, f := range fps {
+		if f.Algorithm != "sha-256" {
+			continue
+		}
+		b, err := hex.DecodeString(strings.ReplaceAll(f.Value, ":", ""))
+		if err != nil || len(b) != len(fp) {
+			break
+		}
+		copy(fp[:], b)
+		return fp, nil
+	}
+	return fp, errors.New("fingerprinting the certificate: no sha-256 fingerprint")
+}
+
+// setLocal applies our description and waits for gathering to finish, for
+// at most the gather timeout.
+func (p *Peer) setLocal(ctx context.Context, desc webrtc.SessionDescription) error {
+	gathered := webrtc.GatheringCompletePromise(p.pc)
+	if err := p.pc.SetLocalDescription(desc); err != nil {
+		return err
+	}
+	t := time.NewTimer(p.opts.GatherTimeout)
+	defer t.Stop()
+	select {
+	case <-gathered:
+	case <-t.C:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	blob, err := sdpcodec.FromSDP(p.kind, p.pc.LocalDescription().SDP)
+	if err != nil {
+		return err
+	}
+	p.local = blob
+	return nil
+}
+
+// Local is our blob, to be carried to the other side.
+func (p *Peer) Local() *sdpcodec.Blob { return p.local }
+
+// Remote is the peer's blob once an offer or answer has been applied.
+func (p *Peer) Remote() *sdpcodec.Blob {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.remote
+}
+
+// Accept applies the answer to our offer. A wrong blob returns one of
+// [ErrNotAnswer], [ErrOwnOffer], [ErrOtherOffer], [ErrAnswerApplied] or
+// [ErrAlreadyAnswered] and leaves the peer waiting for the right one. Once
+// accepted, the connection must open within [Options.ConnectTimeout].
+func (p *Peer) Accept(answer *sdpcodec.Blob) error {
+	if p.kind != sdpcodec.Offer {
+		return errors.New("only the offering peer accepts an answer")
+	}
+	if answer.Kind == sdpcodec.Offer {
+		if answer.Fingerprint == p.local.Fingerprint {
+			return ErrOwnOffer
+		}
+		return ErrNotAnswer
+	}
+	if !answer.Answers(p.local) {
+		return ErrOtherOffer
+	}
+	p.mu.Lock()
+	if p.remote != nil {
+		same := p.remote.Fingerprint == answer.Fingerprint
+		p.mu.Unlock()
+		if same {
+			return ErrAnswerApplied
+		}
+		return ErrAlreadyAnswered
+	}
+	p.remote = answer // claimed: a concurrent Accept now gets an error
+	p.mu.Unlock()
+
+	err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer.SDP()})
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err != nil {
+		p.remote = nil
+		return fmt.Errorf("applying the answer: %w", err)
+	}
+	p.started = time.Now()
+	p.connTimer = time.AfterFunc(p.opts.ConnectTimeout, func() {
+		select {
+		case <-p.opened:
+		default:
+			p.end(p.connectError(p.opts.ConnectTimeout))
+		}
+	})
+	return nil
+}
+
+func (p *Peer) connectError(waited time.Duration) *ConnectError {
+	e := &ConnectError{Offerer: p.kind == sdpcodec.Offer, Waited: waited, Local: p.local.Candidates}
+	p.mu.Lock()
+	if p.remote != nil {
+		e.Remote = p.remote.Candidates
+	}
+	p.mu.Unlock()
+	return e
+}
+
+// Connect waits until the data channel is open and returns it. It fails with
+// a [*ConnectError] when the connection does not form in time, or with the
+// reason the peer ended.
+func (p *Peer) Connect(ctx context.Context) (*Conn, error) {
+	select {
+	case <-p.opened:
+		return &Conn{p: p}, nil
+	case <-p.done:
+		return nil, p.Err()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Opened is closed when the data channel is open.
+func (p *Peer) Opened() <-chan struct{} { return p.opened }
+
+// Done is closed when the peer has ended; [Peer.Err] says why.
+func (p *Peer) Done() <-chan struct{} { return p.done }
+
+// Err is why the peer ended, or nil while it runs.
+func (p *Peer) Err() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err
+}
+
+// Close ends the peer and releases its sockets.
+func (p *Peer) Close() error {
+	p.finish(ErrClosed)
+	return p.pc.Close()
+}
+
+func (p *Peer) onOpen() {
+	rw, err := p.dc.Detach()
+	if err != nil {
+		p.end(fmt.Errorf("opening the data channel: %w", err))
+		return
+	}
+	p.mu.Lock()
+	p.rw = rw
+	p.openedAt = time.Now()
+	if p.connTimer != nil {
+		p.connTimer.Stop()
+	}
+	p.mu.Unlock()
+	close(p.opened)
+}
+
+func (p *Peer) onConnectionState(s webrtc.PeerConnectionState) {
+	var st State
+	switch s {
+	case webrtc.PeerConnectionStateConnecting:
+		st = StateChecking
+	case webrtc.PeerConnectionStateConnected:
+		st = StateConnected
+	case webrtc.PeerConnectionStateDisconnected:
+		st = StateDisconnected
+	case webrtc.PeerConnectionStateFailed:
+		st = StateFailed
+	case webrtc.PeerConnectionStateClosed:
+		st = StateClosed
+	default:
+		return
+	}
+	p.mu.Lock()
+	if p.lostTimer != nil {
+		p.lostTimer.Stop()
+		p.lostTimer = nil
+	}
+	if st == StateDisconnected {
+		p.lostTimer = time.AfterFunc(p.opts.LostTimeout/2, func() { p.end(ErrPeerLost) })
+	}
+	p.state = st
+	p.mu.Unlock()
+	if p.opts.OnState != nil {
+		p.opts.OnState(st)
+	}
+	switch st {
+	case StateFailed:
+		select {
+		case <-p.opened:
+			p.end(ErrPeerLost)
+		default:
+			p.end(p.connectError(p.opts.AnswerWait))
+		}
+	case StateClosed:
+		p.end(ErrClosed)
+	}
+}
+
+// end records why the peer ended, the first time, and tears it down.
+func (p *Peer) end(err error) {
+	if p.finish(err) {
+		go func() { _ = p.pc.Close() }()
+	}
+}
+
+// finish records why the peer ended and wakes its waiters; it reports
+// whether this was the first call.
+func (p *Peer) finish(err error) bool {
+	p.mu.Lock()
+	if p.err != nil {
+		p.mu.Unlock()
+		return false
+	}
+	p.err = err
+	if p.connTimer != nil {
+		p.connTimer.Stop()
+	}
+	if p.lostTimer != nil {
+		p.lostTimer.Stop()
+	}
+	rw := p.rw
+	p.mu.Unlock()
+	close(p.done)
+	if rw != nil {
+		_ = rw.Close()
+	}
+	return true
+}

@@ -1,0 +1,31 @@
+package peer
+
+// State is what a [Peer] is doing, as reported to [Options.OnState].
+type State int
+
+// The states a peer goes through. A peer that connects reports Checking and
+// then Connected; it may report Disconnected and Connected again when its
+// link drops briefly; it ends in Failed or Closed.
+const (
+	StateChecking State = iota + 1
+	StateConnected
+	StateDisconnected
+	StateFailed
+	StateClosed
+)
+
+func (s State) String() string {
+	switch s {
+	case StateChecking:
+		return "checking"
+	case StateConnected:
+		return "connected"
+	case StateDisconnected:
+		return "disconnected"
+	case StateFailed:
+		return "failed"
+	case StateClosed:
+		return "closed"
+	}
+	return "unknown"
+}
