@@ -353,10 +353,38 @@ func (p *Peer) Err() error {
 	return p.err
 }
 
-// Close ends the peer and releases its sockets.
+// Close ends the peer and releases its sockets. Messages already written
+// get up to [drainTimeout] to reach the peer first.
 func (p *Peer) Close() error {
+	p.drain()
 	p.finish(ErrClosed)
 	return p.pc.Close()
+}
+
+// drainTimeout bounds how long Close waits for sent messages to be
+// acknowledged by the peer.
+const drainTimeout = 3 * time.Second
+
+// drain waits until the peer has acknowledged every message we wrote.
+func (p *Peer) drain() {
+	select {
+	case <-p.opened:
+	default:
+		return
+	}
+	deadline := time.NewTimer(drainTimeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for p.dc.BufferedAmount() > 0 {
+		select {
+		case <-tick.C:
+		case <-p.done:
+			return
+		case <-deadline.C:
+			return
+		}
+	}
 }
 
 func (p *Peer) onOpen() {

@@ -116,7 +116,7 @@ func readBlobFile(ctx context.Context, path string, waiting io.Writer) (*sdpcode
 		case err != nil && !errors.Is(err, os.ErrNotExist):
 			return nil, fmt.Errorf("reading %s: %w", path, err)
 		case !told:
-			fmt.Fprintf(waiting, "pigeon: waiting for %s ...\n", path)
+			fmt.Fprintf(waiting, "pigeon: waiting for the file %s to appear ...\n", path)
 			told = true
 		}
 		select {

@@ -33,8 +33,6 @@ func (ss *session) options() (peer.Options, error) {
 	reconnecting := false
 	opts.OnState = func(st peer.State) {
 		switch st {
-		case peer.StateChecking:
-			fmt.Fprintln(ss.s.errOut, "pigeon: connecting ...")
 		case peer.StateDisconnected:
 			reconnecting = true
 			fmt.Fprintln(ss.s.errOut, "pigeon: the connection is interrupted; waiting for it to come back ...")
@@ -67,14 +65,21 @@ func (ss *session) offer(app sdpcodec.App) error {
 func (ss *session) readAnswer() error {
 	if path := ss.c.String("in"); path != "" && path != "-" {
 		b, err := readBlobFile(ss.c.Context, path, ss.s.errOut)
+		if err == nil {
+			err = ss.p.Accept(b)
+		}
 		if err != nil {
 			return err
 		}
-		return ss.p.Accept(b)
+	} else {
+		_, err := prompt(ss.c.Context, ss.in, ss.s.errOut, ss.interactive && ss.c.String("in") == "",
+			"Paste the answer from the other computer, then press Enter:", ss.p.Accept)
+		if err != nil {
+			return err
+		}
 	}
-	_, err := prompt(ss.c.Context, ss.in, ss.s.errOut, ss.interactive && ss.c.String("in") == "",
-		"Paste the answer from the other computer, then press Enter:", ss.p.Accept)
-	return err
+	fmt.Fprintln(ss.s.errOut, "pigeon: connecting ...")
+	return nil
 }
 
 // join reads the offer (argument, --in or prompt), makes our answer and
