@@ -57,29 +57,52 @@ type Options struct {
 }
 
 // Run chats over conn until either side leaves: it sends the fragments from
-// in (see [ReadLines]) and writes received lines to out.
+// in (see [ReadLines]) and writes received lines to out. When the peer
+// leaves, the lines already read from in are still sent before Run
+// confirms the goodbye.
 func Run(ctx context.Context, conn Conn, in <-chan Fragment, out io.Writer, opts Options) (Ending, error) {
 	if opts.ByeTimeout <= 0 {
 		opts.ByeTimeout = 5 * time.Second
 	}
-	recv := make(chan recvResult, 1)
-	acked := make(chan struct{})
-	go func() { recv <- receive(conn, out, opts.Format, acked) }()
+	r := &receiver{conn: conn, out: out, format: opts.Format, bye: make(chan struct{}), acked: make(chan struct{}), failed: make(chan error, 1)}
+	go r.run()
 
 	for {
 		select {
 		case f, ok := <-in:
-			if !ok || (f.Text == Quit && !f.More && !f.Continued) {
-				return leave(ctx, conn, recv, acked, opts.ByeTimeout)
+			if !ok || isQuit(f) {
+				return leave(ctx, conn, r, opts.ByeTimeout)
 			}
 			if err := send(conn, f); err != nil {
 				return 0, err
 			}
-		case r := <-recv:
-			return r.ending, r.err
+		case <-r.bye:
+			return PeerLeft, sendPending(conn, in)
+		case err := <-r.failed:
+			return 0, err
 		case <-ctx.Done():
 			return 0, ctx.Err()
 		}
+	}
+}
+
+func isQuit(f Fragment) bool { return f.Text == Quit && !f.More && !f.Continued }
+
+// sendPending sends the lines already read when the peer said goodbye,
+// then confirms the goodbye.
+func sendPending(conn Conn, in <-chan Fragment) error {
+	for {
+		select {
+		case f, ok := <-in:
+			if ok && !isQuit(f) {
+				if err := send(conn, f); err != nil {
+					return err
+				}
+				continue
+			}
+		default:
+		}
+		return conn.WriteMessage([]byte{frameAck})
 	}
 }
 
@@ -94,74 +117,92 @@ func send(conn Conn, f Fragment) error {
 }
 
 // leave says goodbye and waits for the peer to confirm it read everything.
-func leave(ctx context.Context, conn Conn, recv <-chan recvResult, acked <-chan struct{}, timeout time.Duration) (Ending, error) {
+func leave(ctx context.Context, conn Conn, r *receiver, timeout time.Duration) (Ending, error) {
 	if err := conn.WriteMessage([]byte{frameBye}); err != nil {
 		return 0, err
 	}
 	t := time.NewTimer(timeout)
 	defer t.Stop()
-	select {
-	case <-acked:
-		return WeLeft, nil
-	case r := <-recv:
-		if r.err == nil {
-			return WeLeft, nil // both left at once
+	bye := r.bye
+	for {
+		select {
+		case <-r.acked:
+			return WeLeft, nil
+		case <-bye:
+			// Both left at once: confirm theirs, and wait for ours.
+			if err := conn.WriteMessage([]byte{frameAck}); err != nil {
+				return 0, err
+			}
+			bye = nil
+		case err := <-r.failed:
+			return 0, err
+		case <-t.C:
+			return 0, errors.New("the peer did not confirm the end of the chat: the last lines may not have arrived")
+		case <-ctx.Done():
+			return 0, ctx.Err()
 		}
-		return 0, r.err
-	case <-t.C:
-		return 0, errors.New("the peer did not confirm the end of the chat: the last lines may not have arrived")
-	case <-ctx.Done():
-		return 0, ctx.Err()
 	}
 }
 
-type recvResult struct {
-	ending Ending
-	err    error
+// receiver reads the peer's frames: lines go out, goodbyes are signalled.
+type receiver struct {
+	conn   Conn
+	out    io.Writer
+	format func([]byte) []byte
+	bye    chan struct{} // closed when the peer says goodbye
+	acked  chan struct{} // closed when the peer confirms our goodbye
+	failed chan error    // why reading stopped, unless it stopped after both
 }
 
-func receive(conn Conn, out io.Writer, format func([]byte) []byte, acked chan<- struct{}) recvResult {
+func (r *receiver) run() {
+	if err := r.loop(); err != nil {
+		r.failed <- err
+	}
+}
+
+func (r *receiver) loop() error {
 	buf := make([]byte, 64<<10)
 	var line []byte // a line being assembled from parts, when formatting
 	for {
-		n, err := conn.ReadMessage(buf)
+		n, err := r.conn.ReadMessage(buf)
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				err = errors.New("the peer closed the chat without saying goodbye")
 			}
-			return recvResult{err: err}
+			return err
 		}
 		if n == 0 {
-			return recvResult{err: errors.New("the peer sent an empty message")}
+			return errors.New("the peer sent an empty message")
 		}
 		text := buf[1:n]
 		switch buf[0] {
 		case frameLine, framePart:
-			if format != nil {
+			if r.format != nil {
 				line = append(line, text...)
 				if buf[0] == framePart {
 					if len(line) > 1<<20 {
-						return recvResult{err: errors.New("the peer sent a line longer than 1 MiB")}
+						return errors.New("the peer sent a line longer than 1 MiB")
 					}
 					continue
 				}
-				text, line = format(line), line[:0]
+				text, line = r.format(line), line[:0]
 			} else if buf[0] == frameLine {
 				text = append(text, '\n')
 			}
-			if _, err := out.Write(text); err != nil {
-				return recvResult{err: fmt.Errorf("writing a received line: %w", err)}
+			if _, err := r.out.Write(text); err != nil {
+				return fmt.Errorf("writing a received line: %w", err)
 			}
 		case frameBye:
-			if err := conn.WriteMessage([]byte{frameAck}); err != nil {
-				return recvResult{err: err}
+			select {
+			case <-r.bye: // said twice
+			default:
+				close(r.bye)
 			}
-			return recvResult{ending: PeerLeft}
 		case frameAck:
-			close(acked)
-			return recvResult{ending: WeLeft}
+			close(r.acked)
+			return nil
 		default:
-			return recvResult{err: fmt.Errorf("the peer sent an unknown message (type %d): is it a newer pigeon?", buf[0])}
+			return fmt.Errorf("the peer sent an unknown message (type %d): is it a newer pigeon?", buf[0])
 		}
 	}
 }
