@@ -354,12 +354,26 @@ func (p *Peer) Err() error {
 }
 
 // Close ends the peer and releases its sockets. Messages already written
-// get up to [drainTimeout] to reach the peer first.
+// get up to [drainTimeout] to reach the peer first. Close returns within
+// [closeTimeout] even when pion takes longer to let go (it waits for a
+// TURN server that does not answer); the sockets are released later then.
 func (p *Peer) Close() error {
 	p.drain()
 	p.finish(ErrClosed)
-	return p.pc.Close()
+	closed := make(chan error, 1)
+	go func() { closed <- p.pc.Close() }()
+	t := time.NewTimer(closeTimeout)
+	defer t.Stop()
+	select {
+	case err := <-closed:
+		return err
+	case <-t.C:
+		return nil
+	}
 }
+
+// closeTimeout bounds how long Close waits for pion to close.
+const closeTimeout = time.Second
 
 // drainTimeout bounds how long Close waits for sent messages to be
 // acknowledged by the peer.
