@@ -81,6 +81,8 @@ func Run(ctx context.Context, conn Conn, in <-chan Fragment, out io.Writer, opts
 		case err := <-r.failed:
 			return 0, err
 		case <-ctx.Done():
+			// Interrupted: still say goodbye, briefly, so the peer knows.
+			_, _ = leave(context.Background(), conn, r, time.Second)
 			return 0, ctx.Err()
 		}
 	}

@@ -24,8 +24,8 @@ var ErrMessageTooLarge = fmt.Errorf("message larger than %d bytes", MaxMessage)
 type Conn struct{ p *Peer }
 
 // ReadMessage reads one whole message into buf, which must hold
-// [MaxMessage] bytes. It returns [io.EOF] when the peer closed the channel,
-// or why the peer ended.
+// [MaxMessage] bytes. It returns [io.EOF] when the peer closed the channel
+// or its connection, or why our side ended.
 func (c *Conn) ReadMessage(buf []byte) (int, error) {
 	n, _, err := c.p.rw.ReadDataChannel(buf)
 	if err == nil {
@@ -34,10 +34,12 @@ func (c *Conn) ReadMessage(buf []byte) (int, error) {
 	if perr := c.p.Err(); perr != nil && !errors.Is(perr, ErrClosed) {
 		return 0, perr
 	}
-	if errors.Is(err, io.EOF) {
-		return 0, io.EOF
+	if errors.Is(err, io.ErrShortBuffer) {
+		return 0, fmt.Errorf("reading from the peer: a message larger than %d bytes", len(buf))
 	}
-	return 0, fmt.Errorf("reading from the peer: %w", err)
+	// The channel or the whole association was closed by the peer (a
+	// stream reset reads as EOF, an SCTP abort as an error).
+	return 0, io.EOF
 }
 
 // WriteMessage sends one message, waiting while the send queue is full.
