@@ -1,0 +1,265 @@
+package sdpcodec
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"unicode/utf8"
+)
+
+// Decode decodes the canonical text form of a blob, exactly as [Blob.Encode]
+// writes it: no white space, no lower case, no padding. Use [Parse] for text a
+// human pasted.
+//
+// Errors wrap [ErrEmpty], [ErrTooLong], [ErrNotBlob], [ErrMultiple],
+// [ErrTruncated], [ErrDamaged] or [ErrMalformed], or are a [*VersionError].
+// Decode runs in time linear in len(text) and never panics.
+func Decode(text string) (*Blob, error) {
+	if text == "" {
+		return nil, fmt.Errorf("%w: there is nothing to decode", ErrEmpty)
+	}
+	if len(text) > MaxTextLen {
+		return nil, fmt.Errorf("%w: it has %d characters; a blob has at most %d", ErrTooLong, len(text), MaxTextLen)
+	}
+	if !strings.HasPrefix(text, Prefix) {
+		if strings.HasPrefix(Prefix, text) {
+			return nil, fmt.Errorf("%w: only %q is there; copy the whole blob", ErrTruncated, text)
+		}
+		if n := strings.Count(text, Prefix); n >= 2 {
+			return nil, multipleError(n)
+		}
+		return nil, notBlobError(text)
+	}
+	b, err := decode(text)
+	if err != nil {
+		// A valid blob may spell the prefix in its payload by chance, so a
+		// second prefix only counts when the text is not one valid blob.
+		if n := strings.Count(text, Prefix); n >= 2 {
+			return nil, multipleError(n)
+		}
+		return nil, err
+	}
+	return b, nil
+}
+
+func multipleError(n int) error {
+	return fmt.Errorf("%w: %s appears %d times; paste only one blob", ErrMultiple, Prefix, n)
+}
+
+// notBlobError names the signaling format text looks like, if any.
+func notBlobError(text string) error {
+	hasPrefixFold := func(p string) bool {
+		return len(text) >= len(p) && strings.EqualFold(text[:len(p)], p)
+	}
+	switch {
+	case hasPrefixFold("eyJ"):
+		return fmt.Errorf("%w: it looks like base64 JSON from pion's examples or a web page", ErrNotBlob)
+	case strings.HasPrefix(text, "{"):
+		return fmt.Errorf("%w: it looks like a JSON session description", ErrNotBlob)
+	case hasPrefixFold("v=0"):
+		return fmt.Errorf("%w: it looks like raw SDP", ErrNotBlob)
+	case hasPrefixFold(Prefix):
+		// Only reachable from Decode with lower-case text; Parse upper-cases.
+		return fmt.Errorf("%w: it starts with %q, not %q (letters must be upper case)", ErrNotBlob, text[:len(Prefix)], Prefix)
+	}
+	return fmt.Errorf("%w: a pigeon blob starts with %s", ErrNotBlob, Prefix)
+}
+
+// decodeText turns the base32 characters after the prefix into bytes. canonical
+// is false when the leftover bits are not fewer than 5 zero bits, that is when
+// Encode could not have written this text.
+func decodeText(text string) (buf []byte, canonical bool, err error) {
+	payload := text[len(Prefix):]
+	buf = make([]byte, 0, len(payload)*5/8)
+	var acc uint32
+	var bits uint
+	pos := utf8.RuneCountInString(Prefix)
+	for _, r := range payload {
+		pos++
+		var v uint32
+		switch {
+		case r >= 'A' && r <= 'Z':
+			v = uint32(r - 'A')
+		case r >= '2' && r <= '7':
+			v = uint32(r-'2') + 26
+		default:
+			return nil, false, fmt.Errorf("%w: character %q at position %d cannot appear in a blob", ErrDamaged, r, pos)
+		}
+		acc = acc<<5 | v
+		bits += 5
+		if bits >= 8 {
+			bits -= 8
+			buf = append(buf, byte(acc>>bits))
+			acc &= 1<<bits - 1
+		}
+	}
+	return buf, bits < 5 && acc == 0, nil
+}
+
+func decode(text string) (*Blob, error) {
+	buf, canonical, err := decodeText(text)
+	if err != nil {
+		return nil, err
+	}
+	if len(buf) < headerLen {
+		return nil, truncatedError()
+	}
+	switch v := int(buf[0] >> 5); v {
+	case 0:
+		return nil, fmt.Errorf("%w: format version 0 does not exist", ErrMalformed)
+	case Version:
+	default:
+		return nil, &VersionError{Version: v}
+	}
+	kind := Offer
+	if buf[0]&0x10 != 0 {
+		kind = Answer
+	}
+
+	if len(buf) < listStart+trailerLen {
+		return nil, classifyDamage(buf, false)
+	}
+	body, trailer := buf[:len(buf)-trailerLen], buf[len(buf)-trailerLen:]
+	// The CRC-16 is checked first and the same way for both kinds, so that it
+	// also covers the kind bit; only then does the kind say what T holds.
+	sum := crc16(buf[:len(buf)-2])
+	sumOK := trailer[1] == byte(sum>>8) && trailer[2] == byte(sum)
+	if sumOK && kind == Offer {
+		sumOK = trailer[0] == crc8(body)
+	}
+	if !sumOK || !canonical {
+		return nil, classifyDamage(buf, sumOK)
+	}
+
+	b := &Blob{Kind: kind}
+	if kind == Offer {
+		b.App = App(buf[0] & 0xF)
+		if b.App == 0 {
+			return nil, fmt.Errorf("%w: the offer names no app (app 0)", ErrMalformed)
+		}
+	} else {
+		b.Binding = uint16(buf[0]&0xF)<<8 | uint16(trailer[0])
+	}
+	copy(b.Fingerprint[:], buf[headerLen:listStart])
+	if b.Candidates, err = parseCandidates(body[listStart:]); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	return b, nil
+}
+
+func truncatedError() error {
+	return fmt.Errorf("%w: it ends too early; copy the whole blob", ErrTruncated)
+}
+
+// classifyDamage decides between truncation and damage for bytes whose checksum
+// does not match or whose text is not canonical: it walks the candidate list
+// without judging it and checks whether the bytes end before the list and the
+// trailer do.
+func classifyDamage(buf []byte, sumOK bool) error {
+	p := listStart
+	for {
+		if p >= len(buf) {
+			return truncatedError()
+		}
+		tag := buf[p]
+		if tag == emptyListTag {
+			p++
+			break
+		}
+		p += 1 + familyLen[tag>>4&3]
+		if tag&tagSamePort == 0 {
+			p += 2
+		}
+		if p > len(buf) {
+			return truncatedError()
+		}
+		if tag&tagLast != 0 {
+			break
+		}
+	}
+	if p+trailerLen > len(buf) {
+		return truncatedError()
+	}
+	if sumOK {
+		return fmt.Errorf("%w: its last characters do not fit; a character was added or changed", ErrDamaged)
+	}
+	return fmt.Errorf("%w: checksum mismatch: a character was changed", ErrDamaged)
+}
+
+// parseCandidates strictly parses a candidate list that must fill list exactly.
+func parseCandidates(list []byte) ([]Candidate, error) {
+	if len(list) == 0 {
+		return nil, fmt.Errorf("the candidate list is missing")
+	}
+	if list[0] == emptyListTag {
+		if len(list) != 1 {
+			return nil, fmt.Errorf("%s follow the empty candidate list", byteCount(len(list)-1))
+		}
+		return nil, nil
+	}
+	var cands []Candidate
+	p := 0
+	for {
+		n := len(cands) + 1
+		if n > MaxCandidates {
+			return nil, fmt.Errorf("more than %d candidates", MaxCandidates)
+		}
+		if p >= len(list) {
+			return nil, fmt.Errorf("candidate %d is missing: the list has no last candidate", n)
+		}
+		tag := list[p]
+		p++
+		fam := tag >> 4 & 3
+		if fam == familyReserved {
+			return nil, fmt.Errorf("candidate %d uses the reserved address family (tag %#02x)", n, tag)
+		}
+		alen := familyLen[fam]
+		if len(list)-p < alen {
+			return nil, fmt.Errorf("candidate %d: the address runs into the checksum", n)
+		}
+		addr := list[p : p+alen]
+		p += alen
+		c := Candidate{Type: CandidateType(tag >> 2 & 3), Transport: Transport(tag & 3)}
+		switch fam {
+		case familyIPv4:
+			c.Addr = netip.AddrFrom4([4]byte(addr))
+		case familyIPv6:
+			c.Addr = netip.AddrFrom16([16]byte(addr))
+			if c.Addr.Is4In6() {
+				return nil, fmt.Errorf("candidate %d: IPv6 address %s is an IPv4-mapped address", n, c.Addr)
+			}
+		case familyMDNS:
+			c.Hostname = mdnsName(addr)
+		}
+		if tag&tagSamePort != 0 {
+			if len(cands) == 0 {
+				return nil, fmt.Errorf("the first candidate has no previous port to share")
+			}
+			c.Port = cands[len(cands)-1].Port
+		} else {
+			if len(list)-p < 2 {
+				return nil, fmt.Errorf("candidate %d: the port runs into the checksum", n)
+			}
+			c.Port = uint16(list[p])<<8 | uint16(list[p+1])
+			p += 2
+			if len(cands) > 0 && c.Port == cands[len(cands)-1].Port {
+				return nil, fmt.Errorf("candidate %d repeats the previous port %d without the same-port flag", n, c.Port)
+			}
+		}
+		cands = append(cands, c)
+		if tag&tagLast != 0 {
+			break
+		}
+	}
+	if p != len(list) {
+		return nil, fmt.Errorf("%s follow the last candidate", byteCount(len(list)-p))
+	}
+	return cands, nil
+}
+
+func byteCount(n int) string {
+	if n == 1 {
+		return "1 byte"
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
