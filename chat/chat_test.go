@@ -68,16 +68,14 @@ func both(t *testing.T, inA, inB string, holdB bool) (ra, rb result) {
 	run := func(conn *peer.Conn, input string, hold bool, r *result) {
 		defer wg.Done()
 		var out bytes.Buffer
-		var in <-chan chat.Fragment
-		if hold {
-			// Input that stays open: this side only leaves when the peer does.
-			ch := make(chan chat.Fragment, 64)
-			for f := range chat.ReadLines(strings.NewReader(input)) {
-				ch <- f
-			}
-			in = ch
-		} else {
-			in = chat.ReadLines(strings.NewReader(input))
+		// Every line is typed (read) before the chat starts. Held input
+		// stays open: that side only leaves when the peer does.
+		in := make(chan chat.Fragment, 64)
+		for f := range chat.ReadLines(strings.NewReader(input)) {
+			in <- f
+		}
+		if !hold {
+			close(in)
 		}
 		start := time.Now()
 		r.ending, r.err = chat.Run(ctx, conn, in, &out, chat.Options{})
