@@ -33,6 +33,8 @@ type Options struct {
 	Interfaces []string
 	// Loopback gathers on loopback addresses only (both ends on one machine).
 	Loopback bool
+	// IPv4Only and IPv6Only restrict the address family of candidates.
+	IPv4Only, IPv6Only bool
 
 	GatherTimeout  time.Duration
 	AnswerWait     time.Duration

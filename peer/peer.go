@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"strings"
 	"sync"
 	"time"
@@ -160,60 +159,6 @@ func newPeer(opts Options, kind sdpcodec.Kind) (*Peer, error) {
 	dc.OnOpen(p.onOpen)
 	pc.OnConnectionStateChange(p.onConnectionState)
 	return p, nil
-}
-
-// applyInterfaces sets where candidates are gathered. Link-local addresses
-// are never used: they need an interface zone that a blob does not carry.
-func applyInterfaces(se *webrtc.SettingEngine, o Options) {
-	loopbackOnly := o.Loopback
-	if len(o.Interfaces) > 0 {
-		names := map[string]bool{}
-		for _, n := range o.Interfaces {
-			names[n] = true
-			if isLoopbackInterface(n) {
-				se.SetIncludeLoopbackCandidate(true)
-			}
-		}
-		se.SetInterfaceFilter(func(name string) bool { return names[name] })
-	} else if !o.Loopback && !hasNetwork() {
-		// A machine with no network: the other end can only be here.
-		loopbackOnly = true
-	}
-	if loopbackOnly {
-		se.SetIncludeLoopbackCandidate(true)
-	}
-	se.SetIPFilter(func(ip net.IP) bool {
-		if loopbackOnly {
-			return ip.IsLoopback()
-		}
-		return !ip.IsLinkLocalUnicast()
-	})
-}
-
-func isLoopbackInterface(name string) bool {
-	ifi, err := net.InterfaceByName(name)
-	return err == nil && ifi.Flags&net.FlagLoopback != 0
-}
-
-// hasNetwork reports whether an interface that is up has an address other
-// than loopback and link-local.
-func hasNetwork() bool {
-	ifs, err := net.Interfaces()
-	if err != nil {
-		return true
-	}
-	for _, ifi := range ifs {
-		if ifi.Flags&net.FlagUp == 0 || ifi.Flags&net.FlagLoopback != 0 {
-			continue
-		}
-		addrs, _ := ifi.Addrs()
-		for _, a := range addrs {
-			if n, ok := a.(*net.IPNet); ok && !n.IP.IsLinkLocalUnicast() && !n.IP.IsLoopback() {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 func fingerprintOf(cert *webrtc.Certificate) ([32]byte, error) {
