@@ -3,6 +3,7 @@ module pigeon
 go 1.26.8
 
 require (
+	github.com/makiuchi-d/gozxing v0.1.1
 	github.com/mdp/qrterminal/v3 v3.2.1
 	github.com/pion/datachannel v1.6.2
 	github.com/pion/ice/v4 v4.4.2
@@ -11,6 +12,7 @@ require (
 	github.com/pion/stun/v4 v4.0.0
 	github.com/pion/webrtc/v4 v4.2.20
 	github.com/urfave/cli/v2 v2.27.7
+	golang.org/x/image v0.36.0
 	golang.org/x/term v0.40.0
 	rsc.io/qr v0.2.0
 )
@@ -34,5 +36,15 @@ require (
 	golang.org/x/crypto v0.48.0 // indirect
 	golang.org/x/net v0.50.0 // indirect
 	golang.org/x/sys v0.41.0 // indirect
+	golang.org/x/text v0.34.0 // indirect
 	golang.org/x/time v0.14.0 // indirect
+	golang.org/x/xerrors v0.0.0-20200804184101-5ec99f83aff1 // indirect
+)
+
+// Test-only dependencies: the CLI's testscript scenarios and its
+// pseudo-terminal tests (cmd/pigeon).
+require (
+	github.com/creack/pty v1.1.24
+	github.com/rogpeppe/go-internal v1.16.0
+	golang.org/x/tools v0.41.0 // indirect
 )

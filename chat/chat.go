@@ -129,6 +129,17 @@ func leave(ctx context.Context, conn Conn, r *receiver, timeout time.Duration) (
 	for {
 		select {
 		case <-r.acked:
+			// The peer may have said goodbye too, just before confirming
+			// ours (one reader closes bye before acked): confirm it.
+			if bye != nil {
+				select {
+				case <-bye:
+					if err := conn.WriteMessage([]byte{frameAck}); err != nil {
+						return 0, err
+					}
+				default:
+				}
+			}
 			return WeLeft, nil
 		case <-bye:
 			// Both left at once: confirm theirs, and wait for ours.

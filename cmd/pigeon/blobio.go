@@ -183,6 +183,9 @@ func prompt(ctx context.Context, br *bufio.Reader, w io.Writer, interactive bool
 			if errors.Is(err, sdpcodec.ErrTruncated) && r.err == nil && !blankLine && len(text) < sdpcodec.MaxInputLen {
 				continue // a wrapped paste: the rest is on the next line
 			}
+			if errors.Is(err, sdpcodec.ErrEmpty) && r.err == nil && len(text) < sdpcodec.MaxInputLen {
+				continue // only what Clean drops so far, e.g. "```text" opening a code fence
+			}
 			if err == nil {
 				err = check(b)
 			}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -42,7 +41,11 @@ func inspectInput(c *cli.Context, s *streams) (*sdpcodec.Blob, error) {
 	case c.Args().Present() && path != "":
 		return nil, usageErrorf("give the blob either as an argument or with --in, not both")
 	case c.Args().Present():
-		return sdpcodec.Parse(strings.Join(c.Args().Slice(), ""))
+		text, err := blobArgument(c)
+		if err != nil {
+			return nil, err
+		}
+		return sdpcodec.Parse(text)
 	case path != "" && path != "-":
 		return readBlobFile(c.Context, path, s.errOut)
 	}

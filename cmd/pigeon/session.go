@@ -100,7 +100,11 @@ func (ss *session) join(check func(*sdpcodec.Blob) error) (*sdpcodec.Blob, error
 		if path != "" {
 			return nil, usageErrorf("give the offer either as an argument or with --in, not both")
 		}
-		offer, err = sdpcodec.Parse(strings.Join(ss.c.Args().Slice(), ""))
+		var text string
+		if text, err = blobArgument(ss.c); err != nil {
+			return nil, err
+		}
+		offer, err = sdpcodec.Parse(text)
 		if err == nil {
 			err = checkOffer(offer)
 		}
@@ -152,6 +156,19 @@ func (ss *session) close() {
 	if ss.p != nil {
 		_ = ss.p.Close()
 	}
+}
+
+// blobArgument returns the blob given as arguments, joined: a paste may be
+// split at spaces. urfave/cli stops parsing flags at the first argument, so
+// a flag written after the blob would otherwise be read as part of it and
+// reported as damage.
+func blobArgument(c *cli.Context) (string, error) {
+	for _, a := range c.Args().Slice() {
+		if len(a) > 1 && strings.HasPrefix(a, "-") {
+			return "", usageErrorf("%s comes after the blob: put flags before it (pigeon %s [flags] BLOB)", a, c.Command.Name)
+		}
+	}
+	return strings.Join(c.Args().Slice(), ""), nil
 }
 
 // errUnsupportedApp is an offer for an app this pigeon cannot run.
