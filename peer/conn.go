@@ -31,7 +31,7 @@ func (c *Conn) ReadMessage(buf []byte) (int, error) {
 	if err == nil {
 		return n, nil
 	}
-	if perr := c.p.Err(); perr != nil && !errors.Is(perr, ErrClosed) {
+	if perr := c.p.Err(); perr != nil && !errors.Is(perr, ErrClosed) && !errors.Is(perr, ErrPeerClosed) {
 		return 0, perr
 	}
 	if errors.Is(err, io.ErrShortBuffer) {
@@ -58,7 +58,8 @@ func (c *Conn) WriteMessage(msg []byte) error {
 		if perr := c.p.Err(); perr != nil {
 			return perr
 		}
-		return fmt.Errorf("writing to the peer: %w", err)
+		// Our side did not end: the peer closed the association.
+		return fmt.Errorf("%w (%v)", ErrPeerClosed, err)
 	}
 	return nil
 }

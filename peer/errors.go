@@ -26,6 +26,8 @@ var (
 	// ErrPeerLost means the connected peer stopped answering: it was killed,
 	// or the network between the two went away.
 	ErrPeerLost = errors.New("lost the connection to the peer")
+	// ErrPeerClosed means the peer closed the connection.
+	ErrPeerClosed = errors.New("the peer closed the connection")
 	// ErrClosed means the peer was closed locally.
 	ErrClosed = errors.New("connection closed")
 )

@@ -400,7 +400,9 @@ func (p *Peer) onConnectionState(s webrtc.PeerConnectionState) {
 			p.end(p.connectError(p.opts.AnswerWait))
 		}
 	case StateClosed:
-		p.end(ErrClosed)
+		// Unless Close was called (then the peer already ended), the
+		// other side closed the connection.
+		p.end(ErrPeerClosed)
 	}
 }
 

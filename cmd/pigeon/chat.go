@@ -28,26 +28,38 @@ func chatCommand(s *streams) *cli.Command {
 			if err := ss.offer(sdpcodec.AppChat); err != nil {
 				return err
 			}
+			// Lines typed while the answer is on its way or the connection
+			// forms are read at once (a pasted blob among them is explained,
+			// not sent), unless --verify must read its question's reply first.
 			var lines <-chan chat.Fragment
-			if c.String("in") != "" && c.String("in") != "-" {
-				lines = chat.ReadLines(ss.in) // typed while the answer is on its way
+			early := !c.Bool("verify")
+			if early && c.String("in") != "" && c.String("in") != "-" {
+				lines = chat.ReadLines(ss.in)
 			}
 			if err := ss.readAnswer(); err != nil {
 				return err
 			}
-			if lines == nil {
+			if early && lines == nil {
 				lines = chat.ReadLines(ss.in)
 			}
-			return runChat(ss, screenBlobs(ss, lines))
+			if lines != nil {
+				lines = screenBlobs(ss, lines)
+			}
+			return runChat(ss, lines)
 		},
 	}
 }
 
-// runChat connects and chats until one side leaves.
+// runChat connects and chats until one side leaves. Lines come from
+// standard input, read from the time the connection opens unless lines
+// already reads them.
 func runChat(ss *session, lines <-chan chat.Fragment) error {
 	conn, err := ss.connect()
 	if err != nil {
 		return err
+	}
+	if lines == nil {
+		lines = chat.ReadLines(ss.in)
 	}
 	opts := chat.Options{}
 	if isTerminal(ss.s.out) {

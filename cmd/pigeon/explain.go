@@ -55,6 +55,8 @@ func explain(err error) (msg, hint string) {
 		hint = "every peer needs its own offer: start another session for the second peer"
 	case errors.Is(err, peer.ErrPeerLost):
 		hint = "the other computer stopped answering: pigeon was closed there, or the network between the two went away"
+	case errors.Is(err, errNotVerified):
+		hint = "nothing was sent or shown; carry new blobs by a channel you trust, and compare the codes again"
 	case errors.Is(err, errUnsupportedApp):
 		hint = "update pigeon on this computer"
 	}

@@ -25,6 +25,7 @@ func sessionFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "turn", Usage: "relay through the TURN server at `URL` (turn:USER:PASS@HOST:PORT[?transport=tcp]; repeatable)", EnvVars: []string{"PIGEON_TURN"}},
 		&cli.StringSliceFlag{Name: "interface", Usage: "gather candidates only on interface `NAME` (repeatable)"},
 		&cli.DurationFlag{Name: "connect-timeout", Value: peer.DefaultConnectTimeout, Usage: "how long to wait for the connection once the answer is in"},
+		&cli.BoolFlag{Name: "verify", Usage: "ask to confirm the verification code with the other side before any data flows"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log what the connection does"},
 	}
 }

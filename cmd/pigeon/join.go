@@ -29,7 +29,13 @@ func joinCommand(s *streams) *cli.Command {
 			if _, err := ss.join(supported); err != nil {
 				return err
 			}
-			return runChat(ss, chat.ReadLines(ss.in))
+			var lines <-chan chat.Fragment
+			if !c.Bool("verify") {
+				// Read at once: lines typed while the connection forms are
+				// sent when it opens.
+				lines = chat.ReadLines(ss.in)
+			}
+			return runChat(ss, lines)
 		},
 	}
 }

@@ -31,7 +31,11 @@ func (ss *session) options() (peer.Options, error) {
 		return opts, err
 	}
 	reconnecting := false
+	verbose := ss.c.Bool("verbose")
 	opts.OnState = func(st peer.State) {
+		if verbose {
+			fmt.Fprintf(ss.s.errOut, "pigeon: state: %s\n", st)
+		}
 		switch st {
 		case peer.StateDisconnected:
 			reconnecting = true
@@ -149,8 +153,29 @@ func (ss *session) connect() (*peer.Conn, error) {
 		}
 		fmt.Fprintf(ss.s.errOut, "pigeon: connected: %s, open %s after the answer was %s\n", path, durationText(path.Setup), since)
 	}
-	return conn, nil
+	code := ss.p.VerificationCode()
+	if !ss.c.Bool("verify") {
+		fmt.Fprintf(ss.s.errOut, "pigeon: verification code %s (the other computer shows the same one unless a blob was swapped on the way)\n", code)
+		return conn, nil
+	}
+	fmt.Fprintf(ss.s.errOut, "pigeon: verification code %s\nDoes the other computer show %s too? [y/N] ", code, code)
+	line, err := readLine(ss.in)
+	if !ss.interactive {
+		fmt.Fprintln(ss.s.errOut) // no terminal echoed the reply's newline
+	}
+	if err != nil && len(line) == 0 {
+		return nil, fmt.Errorf("%w: no reply to the question", errNotVerified)
+	}
+	switch strings.ToLower(strings.TrimSpace(string(line))) {
+	case "y", "yes":
+		fmt.Fprintln(ss.s.errOut, "pigeon: verified")
+		return conn, nil
+	}
+	return nil, errNotVerified
 }
+
+// errNotVerified means the person did not confirm the verification code.
+var errNotVerified = errors.New("the verification code was not confirmed: a blob may have been swapped on the way")
 
 func (ss *session) close() {
 	if ss.p != nil {
