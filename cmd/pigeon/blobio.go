@@ -42,10 +42,20 @@ func showBlob(s *streams, c interface {
 	return text, nil
 }
 
-// drawQR draws text as a QR code in half blocks, with its quiet zone.
+// drawQR draws text as a QR code in half blocks, with its quiet zone. On
+// a terminal too small to show the whole code it says so instead: a code
+// cut by the window's edge does not scan.
 func drawQR(w io.Writer, text string) error {
-	if _, err := qr.Encode(text, qr.L); err != nil {
+	code, err := qr.Encode(text, qr.L)
+	if err != nil {
 		return fmt.Errorf("drawing the QR code: %w", err)
+	}
+	cols := code.Size + 2*qrterminal.QUIET_ZONE
+	rows := (cols + 1) / 2 // half blocks: two modules a line
+	if tc, tr, ok := terminalSize(w); ok && (cols > tc || rows > tr) {
+		fmt.Fprintf(w, "pigeon: the QR code needs a terminal of at least %dx%d characters, and this one is %dx%d: enlarge the window and run again, or copy the blob as text\n\n",
+			cols, rows, tc, tr)
+		return nil
 	}
 	qrterminal.GenerateWithConfig(text, qrterminal.Config{
 		Level:          qrterminal.L,
@@ -59,6 +69,17 @@ func drawQR(w io.Writer, text string) error {
 	})
 	fmt.Fprintln(w)
 	return nil
+}
+
+// terminalSize is the size of the terminal w writes to, if it is one and
+// knows its size.
+func terminalSize(w io.Writer) (cols, rows int, ok bool) {
+	f, isFile := w.(*os.File)
+	if !isFile || !term.IsTerminal(int(f.Fd())) {
+		return 0, 0, false
+	}
+	cols, rows, err := term.GetSize(int(f.Fd()))
+	return cols, rows, err == nil && cols > 0 && rows > 0
 }
 
 // writeFileAtomic writes data to a temporary file beside path and renames

@@ -41,6 +41,12 @@ type terminal struct {
 // startTerminal runs pigeon with args under a pty, for at most 20 seconds.
 func startTerminal(t *testing.T, args ...string) *terminal {
 	t.Helper()
+	return startTerminalSized(t, nil, args...)
+}
+
+// startTerminalSized is startTerminal on a terminal of the given size.
+func startTerminalSized(t *testing.T, size *pty.Winsize, args ...string) *terminal {
+	t.Helper()
 	bin, err := exec.LookPath("pigeon")
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +58,7 @@ func startTerminal(t *testing.T, args ...string) *terminal {
 	term.cmd.Dir = t.TempDir()
 	term.cmd.Stdout = &term.stdout
 	term.cmd.WaitDelay = time.Second
-	term.pty, err = pty.Start(term.cmd)
+	term.pty, err = pty.StartWithSize(term.cmd, size)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -246,5 +252,28 @@ func TestPromptChatKeepsTheSession(t *testing.T) {
 	}
 	if term.stdout.Len() != 0 {
 		t.Errorf("stdout = %q, want nothing", term.stdout.String())
+	}
+}
+
+// TestQRCodeFitsOrSaysSo: a QR code is drawn whole on a terminal large
+// enough for it; on a smaller one pigeon says what size it needs.
+func TestQRCodeFitsOrSaysSo(t *testing.T) {
+	big := startTerminalSized(t, &pty.Winsize{Cols: 80, Rows: 24}, "demo")
+	if code := big.wait(); code != 0 {
+		t.Fatalf("demo exited %d", code)
+	}
+	if text := big.text(); !strings.Contains(text, "▀") || strings.Contains(text, "needs a terminal") {
+		t.Errorf("on an 80x24 terminal the demo did not draw its QR codes")
+	}
+	small := startTerminalSized(t, &pty.Winsize{Cols: 30, Rows: 12}, "demo")
+	if code := small.wait(); code != 0 {
+		t.Fatalf("demo exited %d", code)
+	}
+	text := small.text()
+	if strings.Contains(text, "▀") {
+		t.Errorf("on a 30x12 terminal the demo drew a QR code that cannot fit")
+	}
+	if !strings.Contains(text, "pigeon: the QR code needs a terminal of at least 37x19 characters, and this one is 30x12") {
+		t.Errorf("on a 30x12 terminal the demo did not say what size the QR code needs")
 	}
 }
