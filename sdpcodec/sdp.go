@@ -104,6 +104,14 @@ func candidateValue(c Candidate, i int) string {
 // order, without duplicates, up to [MaxCandidates]. Errors wrap
 // [ErrUnsupportedSDP].
 func FromSDP(kind Kind, description string) (*Blob, error) {
+	return fromSDP(kind, description, true)
+}
+
+// fromSDP reads a description into a blob. Strict, it checks everything a
+// blob needs to rebuild the description; otherwise it only needs the
+// fingerprint and reads what candidates it can (a summary of another
+// program's description, which no blob can carry).
+func fromSDP(kind Kind, description string, strict bool) (*Blob, error) {
 	if kind != Offer && kind != Answer {
 		return nil, fmt.Errorf("%w: %s is neither offer nor answer", ErrUnsupportedSDP, kind)
 	}
@@ -111,7 +119,10 @@ func FromSDP(kind Kind, description string) (*Blob, error) {
 	if err := sd.UnmarshalString(description); err != nil {
 		return nil, fmt.Errorf("%w: parse: %w", ErrUnsupportedSDP, err)
 	}
-	if len(sd.MediaDescriptions) != 1 || sd.MediaDescriptions[0].MediaName.Media != "application" {
+	if !strict && len(sd.MediaDescriptions) == 0 {
+		return nil, fmt.Errorf("%w: it has no media section", ErrUnsupportedSDP)
+	}
+	if strict && (len(sd.MediaDescriptions) != 1 || sd.MediaDescriptions[0].MediaName.Media != "application") {
 		return nil, fmt.Errorf("%w: it must have exactly one media section, for data channels (m=application); it has %d",
 			ErrUnsupportedSDP, len(sd.MediaDescriptions))
 	}
@@ -129,6 +140,10 @@ func FromSDP(kind Kind, description string) (*Blob, error) {
 		return nil, err
 	}
 	b.Fingerprint = fp
+	if !strict {
+		b.Candidates, _ = sdpCandidates(md, false)
+		return b, nil
+	}
 
 	wantSetup := "actpass"
 	if kind == Answer {
@@ -146,22 +161,35 @@ func FromSDP(kind Kind, description string) (*Blob, error) {
 			ErrUnsupportedSDP)
 	}
 
+	cands, err := sdpCandidates(md, true)
+	if err != nil {
+		return nil, err
+	}
+	b.Candidates = cands
+	return b, nil
+}
+
+// sdpCandidates returns the candidates of component 1 in order, without
+// duplicates, up to [MaxCandidates]. Strict, a candidate it cannot read is
+// an error; otherwise it is skipped.
+func sdpCandidates(md *sdp.MediaDescription, strict bool) ([]Candidate, error) {
 	type key struct {
 		transport Transport
 		addr      netip.Addr
 		host      string
 		port      uint16
 	}
+	var out []Candidate
 	seen := make(map[key]bool)
 	for _, a := range md.Attributes {
 		if !a.IsICECandidate() {
 			continue
 		}
 		c, component, err := parseCandidate(a.Value)
-		if err != nil {
+		if err != nil && strict {
 			return nil, fmt.Errorf("%w: candidate %q: %w", ErrUnsupportedSDP, a.Value, err)
 		}
-		if component != 1 {
+		if err != nil || component != 1 {
 			continue
 		}
 		k := key{c.Transport, c.Addr, c.Hostname, c.Port}
@@ -169,11 +197,11 @@ func FromSDP(kind Kind, description string) (*Blob, error) {
 			continue
 		}
 		seen[k] = true
-		if len(b.Candidates) < MaxCandidates {
-			b.Candidates = append(b.Candidates, c)
+		if len(out) < MaxCandidates {
+			out = append(out, c)
 		}
 	}
-	return b, nil
+	return out, nil
 }
 
 // sdpFingerprint returns the sha-256 fingerprint of the media section, or of the

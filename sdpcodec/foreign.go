@@ -1,0 +1,147 @@
+package sdpcodec
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+)
+
+// Format names how a session description is written down.
+type Format uint8
+
+// Formats pigeon reads; it writes [FormatPigeon] and [FormatBase64JSON].
+const (
+	FormatPigeon     Format = iota + 1 // a pigeon blob
+	FormatBase64JSON                   // base64 of {"type","sdp"}, as pion's examples print
+	FormatJSON                         // {"type","sdp"}: a browser's JSON.stringify(pc.localDescription)
+	FormatSDP                          // the session description text itself
+)
+
+func (f Format) String() string {
+	switch f {
+	case FormatPigeon:
+		return "pigeon blob"
+	case FormatBase64JSON:
+		return "base64 JSON"
+	case FormatJSON:
+		return "JSON"
+	case FormatSDP:
+		return "raw SDP"
+	}
+	return fmt.Sprintf("format %d", uint8(f))
+}
+
+// ErrForeign wraps every error of [ParseForeign].
+var ErrForeign = errors.New("not a session description pigeon can read")
+
+// Foreign is a session description written by another WebRTC program: a
+// browser page or one of pion's examples. No blob can carry it (its ICE
+// credentials are its own), so it travels whole.
+type Foreign struct {
+	Kind   Kind
+	SDP    string
+	Format Format
+}
+
+// ParseForeign reads a description in another program's format: base64 of
+// JSON {"type","sdp"}, that JSON itself, or raw SDP (whose kind it tells by
+// a=setup: actpass is an offer, active or passive an answer). Surrounding
+// white space and quotes are ignored, and base64 may be wrapped.
+func ParseForeign(pasted string) (*Foreign, error) {
+	if len(pasted) > MaxInputLen {
+		return nil, fmt.Errorf("%w: %w", ErrForeign, ErrTooLong)
+	}
+	text := strings.TrimFunc(pasted, func(r rune) bool { return unicode.IsSpace(r) || isZeroWidth(r) || isQuote(r) })
+	switch {
+	case strings.HasPrefix(text, "{"):
+		return parseJSON([]byte(text), FormatJSON)
+	case strings.HasPrefix(text, "v=0"):
+		return parseRawSDP(text)
+	case strings.HasPrefix(text, "eyJ"):
+		compact := strings.Map(func(r rune) rune {
+			if unicode.IsSpace(r) || isZeroWidth(r) {
+				return -1
+			}
+			return r
+		}, text)
+		raw, err := base64.StdEncoding.DecodeString(compact)
+		if err != nil {
+			raw, err = base64.RawStdEncoding.DecodeString(compact)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: looks like base64 JSON but does not decode: %w", ErrForeign, err)
+		}
+		return parseJSON(raw, FormatBase64JSON)
+	}
+	return nil, fmt.Errorf("%w: expected base64 JSON, JSON or SDP", ErrForeign)
+}
+
+func parseJSON(raw []byte, format Format) (*Foreign, error) {
+	var d struct {
+		Type string `json:"type"`
+		SDP  string `json:"sdp"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if err := dec.Decode(&d); err != nil {
+		return nil, fmt.Errorf("%w: %s is not valid: %w", ErrForeign, format, err)
+	}
+	f := &Foreign{SDP: d.SDP, Format: format}
+	switch d.Type {
+	case "offer":
+		f.Kind = Offer
+	case "answer":
+		f.Kind = Answer
+	default:
+		return nil, fmt.Errorf("%w: its type is %q; pigeon reads an offer or an answer", ErrForeign, d.Type)
+	}
+	if _, err := f.Summary(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func parseRawSDP(text string) (*Foreign, error) {
+	// People and terminals turn CRLF into LF: SDP wants CRLF.
+	lines := strings.FieldsFunc(text, func(r rune) bool { return r == '\n' || r == '\r' })
+	for i, l := range lines {
+		lines[i] = strings.TrimSpace(l)
+	}
+	f := &Foreign{SDP: strings.Join(lines, "\r\n") + "\r\n", Format: FormatSDP}
+	switch {
+	case strings.Contains(f.SDP, "a=setup:actpass"):
+		f.Kind = Offer
+	case strings.Contains(f.SDP, "a=setup:active"), strings.Contains(f.SDP, "a=setup:passive"):
+		f.Kind = Answer
+	default:
+		return nil, fmt.Errorf("%w: raw SDP without a=setup: cannot tell an offer from an answer", ErrForeign)
+	}
+	if _, err := f.Summary(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// Summary is what the description holds that a blob would show: its kind,
+// DTLS fingerprint and the candidates pigeon can read. It cannot be encoded
+// as a blob of its own description.
+func (f *Foreign) Summary() (*Blob, error) {
+	b, err := fromSDP(f.Kind, f.SDP, false)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrForeign, err)
+	}
+	return b, nil
+}
+
+// Base64JSON writes a description as base64 of JSON {"type","sdp"}, the
+// form pion's examples and many browser pages read.
+func Base64JSON(kind Kind, sdp string) string {
+	raw, _ := json.Marshal(struct {
+		Type string `json:"type"`
+		SDP  string `json:"sdp"`
+	}{kind.String(), sdp})
+	return base64.StdEncoding.EncodeToString(raw)
+}
