@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Format names how a session description is written down.
@@ -55,6 +56,9 @@ func ParseForeign(pasted string) (*Foreign, error) {
 	if len(pasted) > MaxInputLen {
 		return nil, fmt.Errorf("%w: %w", ErrForeign, ErrTooLong)
 	}
+	if !utf8.ValidString(pasted) {
+		return nil, fmt.Errorf("%w: it is not valid UTF-8 text", ErrForeign)
+	}
 	text := strings.TrimFunc(pasted, func(r rune) bool { return unicode.IsSpace(r) || isZeroWidth(r) || isQuote(r) })
 	switch {
 	case strings.HasPrefix(text, "{"):
@@ -88,6 +92,9 @@ func parseJSON(raw []byte, format Format) (*Foreign, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if err := dec.Decode(&d); err != nil {
 		return nil, fmt.Errorf("%w: %s is not valid: %w", ErrForeign, format, err)
+	}
+	if !utf8.ValidString(d.SDP) {
+		return nil, fmt.Errorf("%w: its SDP is not valid UTF-8 text", ErrForeign)
 	}
 	f := &Foreign{SDP: d.SDP, Format: format}
 	switch d.Type {
