@@ -68,24 +68,46 @@ func Answer(ctx context.Context, opts Options, offer *sdpcodec.Blob) (*Peer, err
 	if offer.Kind != sdpcodec.Offer {
 		return nil, ErrNotOffer
 	}
+	p, err := answer(ctx, opts, offer, offer.SDP())
+	if err != nil {
+		return nil, err
+	}
+	p.local.Binding = sdpcodec.BindingOf(offer)
+	return p, nil
+}
+
+// AnswerForeign makes the answering peer for another program's offer (a
+// browser page, say). The program must open a pre-negotiated data channel
+// with ID 0. Our answer is [Peer.Local], whose rebuilt SDP the program reads.
+func AnswerForeign(ctx context.Context, opts Options, offer *sdpcodec.Foreign) (*Peer, error) {
+	if offer.Kind != sdpcodec.Offer {
+		return nil, ErrNotOffer
+	}
+	summary, err := offer.Summary()
+	if err != nil {
+		return nil, err
+	}
+	return answer(ctx, opts, summary, offer.SDP)
+}
+
+func answer(ctx context.Context, opts Options, offer *sdpcodec.Blob, sdp string) (*Peer, error) {
 	p, err := newPeer(opts, sdpcodec.Answer)
 	if err != nil {
 		return nil, err
 	}
-	err = p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer.SDP()})
+	err = p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp})
 	if err != nil {
 		p.Close()
 		return nil, fmt.Errorf("applying the offer: %w", err)
 	}
-	answer, err := p.pc.CreateAnswer(nil)
+	desc, err := p.pc.CreateAnswer(nil)
 	if err == nil {
-		err = p.setLocal(ctx, answer)
+		err = p.setLocal(ctx, desc)
 	}
 	if err != nil {
 		p.Close()
 		return nil, fmt.Errorf("making the answer: %w", err)
 	}
-	p.local.Binding = sdpcodec.BindingOf(offer)
 	p.mu.Lock()
 	p.remote = offer
 	p.started = time.Now()
@@ -219,6 +241,24 @@ func (p *Peer) Remote() *sdpcodec.Blob {
 // [ErrAlreadyAnswered] and leaves the peer waiting for the right one. Once
 // accepted, the connection must open within [Options.ConnectTimeout].
 func (p *Peer) Accept(answer *sdpcodec.Blob) error {
+	if answer.Kind == sdpcodec.Answer && !answer.Answers(p.local) {
+		return ErrOtherOffer
+	}
+	return p.accept(answer, answer.SDP)
+}
+
+// AcceptForeign applies another program's answer to our offer, as
+// [Peer.Accept] does. Such an answer names no offer, so it cannot be told
+// from an answer to another one until the connection fails.
+func (p *Peer) AcceptForeign(answer *sdpcodec.Foreign) error {
+	summary, err := answer.Summary()
+	if err != nil {
+		return err
+	}
+	return p.accept(summary, func() string { return answer.SDP })
+}
+
+func (p *Peer) accept(answer *sdpcodec.Blob, sdp func() string) error {
 	if p.kind != sdpcodec.Offer {
 		return errors.New("only the offering peer accepts an answer")
 	}
@@ -227,9 +267,6 @@ func (p *Peer) Accept(answer *sdpcodec.Blob) error {
 			return ErrOwnOffer
 		}
 		return ErrNotAnswer
-	}
-	if !answer.Answers(p.local) {
-		return ErrOtherOffer
 	}
 	p.mu.Lock()
 	if p.remote != nil {
@@ -243,7 +280,7 @@ func (p *Peer) Accept(answer *sdpcodec.Blob) error {
 	p.remote = answer // claimed: a concurrent Accept now gets an error
 	p.mu.Unlock()
 
-	err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer.SDP()})
+	err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp()})
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err != nil {
