@@ -12,7 +12,6 @@ require (
 	github.com/pion/stun/v4 v4.0.0
 	github.com/pion/webrtc/v4 v4.2.20
 	github.com/urfave/cli/v2 v2.27.7
-	golang.org/x/image v0.36.0
 	golang.org/x/term v0.40.0
 	rsc.io/qr v0.2.0
 )
@@ -42,9 +41,11 @@ require (
 )
 
 // Test-only dependencies: the CLI's testscript scenarios and its
-// pseudo-terminal tests (cmd/pigeon).
+// pseudo-terminal tests (cmd/pigeon); image scaling and rotation for the
+// QR decoding tests (qrcode).
 require (
 	github.com/creack/pty v1.1.24
 	github.com/rogpeppe/go-internal v1.16.0
+	golang.org/x/image v0.36.0
 	golang.org/x/tools v0.41.0 // indirect
 )
