@@ -138,7 +138,8 @@ func parseRawSDP(text string) (*Foreign, error) {
 func (f *Foreign) Summary() (*Blob, error) {
 	b, err := fromSDP(f.Kind, f.SDP, false)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrForeign, err)
+		why := strings.TrimPrefix(err.Error(), ErrUnsupportedSDP.Error()+": ")
+		return nil, fmt.Errorf("%w: its SDP: %s", ErrForeign, why)
 	}
 	return b, nil
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/mdp/qrterminal/v3"
@@ -18,28 +19,31 @@ import (
 	"pigeon/sdpcodec"
 )
 
-// showBlob prints our blob on stderr for a person to copy, draws it as a QR
-// code when asked, and writes it to the --out file.
-func showBlob(s *streams, c interface {
+// showText prints our description on stderr for a person to copy, draws
+// it as a QR code when asked, and writes it to the --out file.
+func showText(s *streams, c interface {
 	String(string) string
 	Bool(string) bool
-}, b *sdpcodec.Blob, intro string) (string, error) {
-	text, err := b.Encode()
-	if err != nil {
-		return "", err
+}, text, intro string) error {
+	if strings.Contains(text, "\n") {
+		fmt.Fprintf(s.errOut, "%s (%d characters):\n\n%s\n", intro, len(text), text)
+	} else {
+		fmt.Fprintf(s.errOut, "%s (%d characters):\n\n%s\n\n", intro, len(text), text)
 	}
-	fmt.Fprintf(s.errOut, "%s (%d characters):\n\n%s\n\n", intro, len(text), text)
 	if c.Bool("qr") {
 		if err := drawQR(s.errOut, text); err != nil {
-			return "", err
+			return err
 		}
 	}
 	if out := c.String("out"); out != "" {
-		if err := writeFileAtomic(out, []byte(text+"\n")); err != nil {
-			return "", err
+		if !strings.HasSuffix(text, "\n") {
+			text += "\n"
+		}
+		if err := writeFileAtomic(out, []byte(text)); err != nil {
+			return err
 		}
 	}
-	return text, nil
+	return nil
 }
 
 // drawQR draws text as a QR code in half blocks, with its quiet zone. On
@@ -116,33 +120,33 @@ type blobFileError struct {
 func (e *blobFileError) Error() string { return fmt.Sprintf("%s: %v", e.path, e.err) }
 func (e *blobFileError) Unwrap() error { return e.err }
 
-// readBlobFile waits until path exists and is not empty, then decodes it.
+// readDescFile waits until path exists and is not empty, then decodes it.
 // A file caught while another program is still writing it gets a moment to
 // be complete before its blob is judged.
-func readBlobFile(ctx context.Context, path string, waiting io.Writer) (*sdpcodec.Blob, error) {
+func readDescFile(ctx context.Context, path string, waiting io.Writer) (desc, error) {
 	told := false
 	var last []byte
 	for {
 		data, err := readLimited(path)
 		switch {
 		case err == nil && len(bytes.TrimSpace(data)) > 0:
-			b, perr := sdpcodec.Parse(string(data))
+			d, perr := parseDesc(string(data))
 			if perr == nil {
-				return b, nil
+				return d, nil
 			}
 			if !errors.Is(perr, sdpcodec.ErrTruncated) || bytes.Equal(data, last) {
-				return nil, &blobFileError{path, perr}
+				return desc{}, &blobFileError{path, perr}
 			}
 			last = data
 		case err != nil && !errors.Is(err, os.ErrNotExist):
-			return nil, fmt.Errorf("reading %s: %w", path, err)
+			return desc{}, fmt.Errorf("reading %s: %w", path, err)
 		case !told:
 			fmt.Fprintf(waiting, "pigeon: waiting for the file %s to appear ...\n", path)
 			told = true
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return desc{}, ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -170,11 +174,11 @@ func isTerminal(v any) bool {
 // errNoInput means input ended before a blob arrived.
 var errNoInput = errors.New("input ended before a blob arrived")
 
-// prompt reads a blob from lines of input: a pasted blob may be wrapped over
-// several lines. check judges a decoded blob. At an interactive prompt a
-// bad paste is explained and the prompt asks again; otherwise it is an
-// error.
-func prompt(ctx context.Context, br *bufio.Reader, w io.Writer, interactive bool, ask string, check func(*sdpcodec.Blob) error) (*sdpcodec.Blob, error) {
+// prompt reads a description from lines of input: a pasted blob may be
+// wrapped over several lines, raw SDP ends with an empty line. check judges
+// what was read. At an interactive prompt a bad paste is explained and the
+// prompt asks again; otherwise it is an error.
+func prompt(ctx context.Context, br *bufio.Reader, w io.Writer, interactive bool, ask string, check func(desc) error) (desc, error) {
 	lines := make(chan lineResult)
 	for {
 		if interactive {
@@ -187,34 +191,38 @@ func prompt(ctx context.Context, br *bufio.Reader, w io.Writer, interactive bool
 			select {
 			case r = <-lines:
 			case <-ctx.Done():
-				return nil, ctx.Err()
+				return desc{}, ctx.Err()
 			}
 			if r.err != nil && r.err != io.EOF {
-				return nil, r.err
+				return desc{}, r.err
 			}
 			text = append(text, r.line...)
 			if r.err == io.EOF && len(bytes.TrimSpace(text)) == 0 {
-				return nil, errNoInput
+				return desc{}, errNoInput
 			}
 			if len(bytes.TrimSpace(text)) == 0 {
 				continue // blank lines before the blob
 			}
-			b, err := sdpcodec.Parse(string(text))
+			more := r.err == nil && len(text) < sdpcodec.MaxInputLen
 			blankLine := len(bytes.TrimSpace(r.line)) == 0
-			if errors.Is(err, sdpcodec.ErrTruncated) && r.err == nil && !blankLine && len(text) < sdpcodec.MaxInputLen {
+			if more && !blankLine && bytes.HasPrefix(bytes.TrimSpace(text), []byte("v=0")) {
+				continue // raw SDP: it ends with an empty line
+			}
+			d, err := parseDesc(string(text))
+			if errors.Is(err, sdpcodec.ErrTruncated) && more && !blankLine {
 				continue // a wrapped paste: the rest is on the next line
 			}
-			if errors.Is(err, sdpcodec.ErrEmpty) && r.err == nil && len(text) < sdpcodec.MaxInputLen {
+			if errors.Is(err, sdpcodec.ErrEmpty) && more {
 				continue // only what Clean drops so far, e.g. "```text" opening a code fence
 			}
 			if err == nil {
-				err = check(b)
+				err = check(d)
 			}
 			if err == nil {
-				return b, nil
+				return d, nil
 			}
 			if !interactive || r.err == io.EOF {
-				return nil, err
+				return desc{}, err
 			}
 			msg, hint := explain(err)
 			fmt.Fprintf(w, "pigeon: that did not work: %s\n", msg)

@@ -33,6 +33,8 @@ func explain(err error) (msg, hint string) {
 		hint = "paste the blob that the other computer printed"
 	case errors.Is(err, sdpcodec.ErrNotBlob):
 		hint = "a pigeon blob is one line that starts with PIGEON: copy it from the other computer's terminal"
+	case errors.Is(err, sdpcodec.ErrForeign):
+		hint = "a pigeon blob is one line that starts with PIGEON; from other programs pigeon reads the whole base64 JSON, JSON or SDP of a data-channel session"
 	case errors.Is(err, sdpcodec.ErrTruncated):
 		hint = "part of the blob was not copied: copy the whole line again (wrapped lines and spaces are fine)"
 	case errors.Is(err, sdpcodec.ErrDamaged):

@@ -21,6 +21,7 @@ func sessionFlags() []cli.Flag {
 		&cli.StringFlag{Name: "in", Usage: "read the peer's blob from `FILE` (waits until it exists and is not empty; - for standard input)"},
 		&cli.StringFlag{Name: "out", Usage: "also write our blob to `FILE`"},
 		&cli.BoolFlag{Name: "qr", Usage: "draw our blob as a QR code"},
+		&cli.StringFlag{Name: "format", Usage: "write our description as `FORMAT`: pigeon (a short blob) or json (base64 JSON, as pion's examples and many browser pages read); default: pigeon, or the format of the offer we answer"},
 		&cli.StringSliceFlag{Name: "stun", Usage: "use the STUN server at `URL` (stun:HOST:PORT; repeatable)", EnvVars: []string{"PIGEON_STUN"}},
 		&cli.StringSliceFlag{Name: "turn", Usage: "relay through the TURN server at `URL` (turn:USER:PASS@HOST:PORT[?transport=tcp]; repeatable)", EnvVars: []string{"PIGEON_TURN"}},
 		&cli.StringSliceFlag{Name: "interface", Usage: "gather candidates only on interface `NAME` (repeatable)"},

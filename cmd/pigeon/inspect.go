@@ -22,36 +22,45 @@ func inspectCommand(s *streams) *cli.Command {
 			&cli.BoolFlag{Name: "sdp", Usage: "print the session description rebuilt from the blob instead"},
 		},
 		Action: func(c *cli.Context) error {
-			b, err := inspectInput(c, s)
+			d, err := inspectInput(c, s)
 			if err != nil {
 				return err
 			}
 			if c.Bool("sdp") {
-				_, err = io.WriteString(s.out, b.SDP())
+				sdp := ""
+				if d.foreign != nil {
+					sdp = d.foreign.SDP
+				} else {
+					sdp = d.blob.SDP()
+				}
+				_, err = io.WriteString(s.out, sdp)
 				return err
 			}
-			return describeBlob(s.out, b)
+			if d.foreign != nil {
+				return describeForeign(s.out, d.foreign)
+			}
+			return describeBlob(s.out, d.blob)
 		},
 	}
 }
 
-func inspectInput(c *cli.Context, s *streams) (*sdpcodec.Blob, error) {
+func inspectInput(c *cli.Context, s *streams) (desc, error) {
 	path := c.String("in")
 	switch {
 	case c.Args().Present() && path != "":
-		return nil, usageErrorf("give the blob either as an argument or with --in, not both")
+		return desc{}, usageErrorf("give the blob either as an argument or with --in, not both")
 	case c.Args().Present():
 		text, err := blobArgument(c)
 		if err != nil {
-			return nil, err
+			return desc{}, err
 		}
-		return sdpcodec.Parse(text)
+		return parseDesc(text)
 	case path != "" && path != "-":
-		return readBlobFile(c.Context, path, s.errOut)
+		return readDescFile(c.Context, path, s.errOut)
 	}
 	interactive := path == "" && isTerminal(s.in) && isTerminal(s.errOut)
 	return prompt(c.Context, bufio.NewReader(s.in), s.errOut, interactive, "Paste a blob, then press Enter:",
-		func(*sdpcodec.Blob) error { return nil })
+		func(desc) error { return nil })
 }
 
 func describeBlob(w io.Writer, b *sdpcodec.Blob) error {
@@ -61,17 +70,34 @@ func describeBlob(w io.Writer, b *sdpcodec.Blob) error {
 	}
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "kind:         %s\n", b.Kind)
-	fmt.Fprintf(bw, "version:      %d\n", sdpcodec.Version)
+	fmt.Fprintf(bw, "format:       %s, version %d\n", sdpcodec.FormatPigeon, sdpcodec.Version)
 	if b.Kind == sdpcodec.Offer {
 		fmt.Fprintf(bw, "app:          %s\n", b.App)
 	} else {
 		fmt.Fprintf(bw, "answers:      the offer whose fingerprint starts %03X (first 12 bits)\n", b.Binding)
 	}
 	fmt.Fprintf(bw, "size:         %d characters (%d bytes)\n", len(text), (len(text)-len(sdpcodec.Prefix))*5/8)
-	fmt.Fprintf(bw, "fingerprint:  sha-256 %s\n", b.FingerprintString())
-	fmt.Fprintf(bw, "candidates:   %d\n", len(b.Candidates))
-	for i, cand := range b.Candidates {
-		fmt.Fprintf(bw, "  %d. %s\n", i+1, cand)
-	}
+	describeCommon(bw, b)
 	return bw.Flush()
+}
+
+func describeForeign(w io.Writer, f *sdpcodec.Foreign) error {
+	b, err := f.Summary()
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "kind:         %s\n", f.Kind)
+	fmt.Fprintf(bw, "format:       %s (another program's session description)\n", f.Format)
+	fmt.Fprintf(bw, "size:         %d characters of SDP\n", len(f.SDP))
+	describeCommon(bw, b)
+	return bw.Flush()
+}
+
+func describeCommon(w io.Writer, b *sdpcodec.Blob) {
+	fmt.Fprintf(w, "fingerprint:  sha-256 %s\n", b.FingerprintString())
+	fmt.Fprintf(w, "candidates:   %d\n", len(b.Candidates))
+	for i, cand := range b.Candidates {
+		fmt.Fprintf(w, "  %d. %s\n", i+1, cand)
+	}
 }

@@ -20,13 +20,13 @@ func joinCommand(s *streams) *cli.Command {
 		Action: func(c *cli.Context) error {
 			ss := newSession(c, s)
 			defer ss.close()
-			supported := func(b *sdpcodec.Blob) error {
-				if b.App != sdpcodec.AppChat {
-					return fmt.Errorf("%w: the offer is for `pigeon %s`", errUnsupportedApp, b.App)
+			supported := func(app sdpcodec.App) error {
+				if app != sdpcodec.AppChat {
+					return fmt.Errorf("%w: the offer is for `pigeon %s`", errUnsupportedApp, app)
 				}
 				return nil
 			}
-			if _, err := ss.join(supported); err != nil {
+			if err := ss.join(supported); err != nil {
 				return err
 			}
 			var lines <-chan chat.Fragment

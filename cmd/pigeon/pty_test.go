@@ -184,7 +184,7 @@ func TestPromptJoin(t *testing.T) {
 
 	term.waitFor(ask, 1)
 	term.typeLine(`eyJ0eXBlIjoib2ZmZXIiLCJzZHAiOiJ2PTBcclxuIn0=`)
-	term.waitFor("pigeon: that did not work: not a pigeon blob: it looks like base64 JSON", 1)
+	term.waitFor("pigeon: that did not work: not a session description pigeon can read: its SDP: it has no media section", 1)
 	term.waitFor(ask, 2)
 
 	term.typeLine(answer)

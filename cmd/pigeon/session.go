@@ -61,23 +61,30 @@ func (ss *session) offer(app sdpcodec.App) error {
 		return err
 	}
 	ss.p = p
-	_, err = showBlob(ss.s, ss.c, p.Local(), fmt.Sprintf("Offer for %s; on the other computer run `pigeon join` with it", app))
-	return err
+	format, err := ss.outputFormat(nil)
+	if err != nil {
+		return err
+	}
+	text, err := localText(p, format)
+	if err != nil {
+		return err
+	}
+	return showText(ss.s, ss.c, text, fmt.Sprintf("Offer for %s; on the other computer run `pigeon join` with it", app))
 }
 
 // readAnswer reads the answer from --in or the prompt and applies it.
 func (ss *session) readAnswer() error {
 	if path := ss.c.String("in"); path != "" && path != "-" {
-		b, err := readBlobFile(ss.c.Context, path, ss.s.errOut)
+		d, err := readDescFile(ss.c.Context, path, ss.s.errOut)
 		if err == nil {
-			err = ss.p.Accept(b)
+			err = ss.accept(d)
 		}
 		if err != nil {
 			return err
 		}
 	} else {
 		_, err := prompt(ss.c.Context, ss.in, ss.s.errOut, ss.interactive && ss.c.String("in") == "",
-			"Paste the answer from the other computer, then press Enter:", ss.p.Accept)
+			"Paste the answer from the other computer, then press Enter:", ss.accept)
 		if err != nil {
 			return err
 		}
@@ -87,33 +94,36 @@ func (ss *session) readAnswer() error {
 }
 
 // join reads the offer (argument, --in or prompt), makes our answer and
-// shows it.
-func (ss *session) join(check func(*sdpcodec.Blob) error) (*sdpcodec.Blob, error) {
+// shows it. check judges the offer's app.
+func (ss *session) join(check func(sdpcodec.App) error) error {
 	var (
-		offer *sdpcodec.Blob
+		offer desc
 		err   error
 	)
-	checkOffer := func(b *sdpcodec.Blob) error {
-		if b.Kind != sdpcodec.Offer {
+	checkOffer := func(d desc) error {
+		if d.kind() != sdpcodec.Offer {
 			return peer.ErrNotOffer
 		}
-		return check(b)
+		if d.blob == nil {
+			return check(sdpcodec.AppChat) // another program's offer names no app
+		}
+		return check(d.blob.App)
 	}
 	switch path := ss.c.String("in"); {
 	case ss.c.Args().Present():
 		if path != "" {
-			return nil, usageErrorf("give the offer either as an argument or with --in, not both")
+			return usageErrorf("give the offer either as an argument or with --in, not both")
 		}
 		var text string
 		if text, err = blobArgument(ss.c); err != nil {
-			return nil, err
+			return err
 		}
-		offer, err = sdpcodec.Parse(text)
+		offer, err = parseDesc(text)
 		if err == nil {
 			err = checkOffer(offer)
 		}
 	case path != "" && path != "-":
-		offer, err = readBlobFile(ss.c.Context, path, ss.s.errOut)
+		offer, err = readDescFile(ss.c.Context, path, ss.s.errOut)
 		if err == nil {
 			err = checkOffer(offer)
 		}
@@ -122,22 +132,33 @@ func (ss *session) join(check func(*sdpcodec.Blob) error) (*sdpcodec.Blob, error
 			"Paste the offer from the other computer, then press Enter:", checkOffer)
 	}
 	if err != nil {
-		return nil, err
+		return err
+	}
+	format, err := ss.outputFormat(&offer)
+	if err != nil {
+		return err
 	}
 	opts, err := ss.options()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	p, err := peer.Answer(ss.c.Context, opts, offer)
+	if offer.foreign != nil {
+		ss.p, err = peer.AnswerForeign(ss.c.Context, opts, offer.foreign)
+	} else {
+		ss.p, err = peer.Answer(ss.c.Context, opts, offer.blob)
+	}
 	if err != nil {
-		return nil, err
+		return err
 	}
-	ss.p = p
-	_, err = showBlob(ss.s, ss.c, p.Local(), "Answer; carry it back to the computer that made the offer")
-	if err == nil {
-		fmt.Fprintf(ss.s.errOut, "pigeon: waiting for the other computer to connect (up to %s) ...\n", peer.DefaultAnswerWait)
+	text, err := localText(ss.p, format)
+	if err != nil {
+		return err
 	}
-	return offer, err
+	if err := showText(ss.s, ss.c, text, "Answer; carry it back to the computer that made the offer"); err != nil {
+		return err
+	}
+	fmt.Fprintf(ss.s.errOut, "pigeon: waiting for the other computer to connect (up to %s) ...\n", peer.DefaultAnswerWait)
+	return nil
 }
 
 // connect waits for the channel to open and reports the path.
