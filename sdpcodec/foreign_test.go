@@ -83,4 +83,3 @@ func FuzzParseForeign(f *testing.F) {
 		}
 	})
 }
-
