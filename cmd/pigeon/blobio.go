@@ -16,6 +16,7 @@ import (
 	"golang.org/x/term"
 	"rsc.io/qr"
 
+	"pigeon/qrcode"
 	"pigeon/sdpcodec"
 )
 
@@ -34,6 +35,16 @@ func showText(s *streams, c interface {
 		if err := drawQR(s.errOut, text); err != nil {
 			return err
 		}
+	}
+	if path := c.String("qr-png"); path != "" {
+		png, err := qrcode.PNG(strings.TrimSpace(text), 8)
+		if err != nil {
+			return fmt.Errorf("drawing the QR code: %w", err)
+		}
+		if err := writeFileAtomic(path, png); err != nil {
+			return err
+		}
+		fmt.Fprintf(s.errOut, "pigeon: wrote the QR code to %s\n", path)
 	}
 	if out := c.String("out"); out != "" {
 		if !strings.HasSuffix(text, "\n") {
@@ -120,21 +131,23 @@ type blobFileError struct {
 func (e *blobFileError) Error() string { return fmt.Sprintf("%s: %v", e.path, e.err) }
 func (e *blobFileError) Unwrap() error { return e.err }
 
-// readDescFile waits until path exists and is not empty, then decodes it.
-// A file caught while another program is still writing it gets a moment to
-// be complete before its blob is judged.
+// readDescFile waits until path exists and is not empty, then decodes it:
+// a blob or description as text, or a QR code in a PNG or JPEG image. A
+// file caught while another program is still writing it gets a moment to
+// be complete before it is judged.
 func readDescFile(ctx context.Context, path string, waiting io.Writer) (desc, error) {
 	told := false
 	var last []byte
 	for {
-		data, err := readLimited(path)
+		data, err := readInput(path)
 		switch {
 		case err == nil && len(bytes.TrimSpace(data)) > 0:
-			d, perr := parseDesc(string(data))
+			d, perr := parseInput(data)
 			if perr == nil {
 				return d, nil
 			}
-			if !errors.Is(perr, sdpcodec.ErrTruncated) || bytes.Equal(data, last) {
+			incomplete := errors.Is(perr, sdpcodec.ErrTruncated) || qrcode.IsImage(data)
+			if !incomplete || bytes.Equal(data, last) {
 				return desc{}, &blobFileError{path, perr}
 			}
 			last = data
@@ -152,17 +165,53 @@ func readDescFile(ctx context.Context, path string, waiting io.Writer) (desc, er
 	}
 }
 
-func readLimited(path string) ([]byte, error) {
+// readInput reads a file that holds a description as text, or an image of
+// its QR code; each has its own size limit.
+func readInput(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, sdpcodec.MaxInputLen+1))
-	if err == nil && len(data) > sdpcodec.MaxInputLen {
-		return nil, fmt.Errorf("%w (%s is larger than %d bytes)", sdpcodec.ErrTooLong, path, sdpcodec.MaxInputLen)
+	data, err := io.ReadAll(io.LimitReader(f, qrcode.MaxInputSize+1))
+	if err != nil {
+		return nil, err
 	}
-	return data, err
+	if limit := sdpcodec.MaxInputLen; !qrcode.IsImage(data) && len(data) > limit {
+		return nil, fmt.Errorf("%w (%s is larger than %d bytes)", sdpcodec.ErrTooLong, path, limit)
+	}
+	if len(data) > qrcode.MaxInputSize {
+		return nil, fmt.Errorf("%w (%s is larger than %d MiB)", qrcode.ErrTooLarge, path, qrcode.MaxInputSize>>20)
+	}
+	return data, nil
+}
+
+// parseInput decodes what a file held: text, or an image of a QR code.
+func parseInput(data []byte) (desc, error) {
+	if !qrcode.IsImage(data) {
+		return parseDesc(string(data))
+	}
+	text, err := qrcode.Decode(bytes.NewReader(data))
+	if err != nil {
+		return desc{}, err
+	}
+	return parseDesc(text)
+}
+
+// isImageFile reports whether path names a regular file that starts like a
+// PNG or JPEG image.
+func isImageFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	head := make([]byte, 16)
+	n, _ := io.ReadFull(f, head)
+	return qrcode.IsImage(head[:n])
 }
 
 // isTerminal reports whether f is a terminal a person types into.

@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"pigeon/peer"
+	"pigeon/qrcode"
 	"pigeon/sdpcodec"
 )
 
@@ -57,6 +58,10 @@ func explain(err error) (msg, hint string) {
 		hint = "every peer needs its own offer: start another session for the second peer"
 	case errors.Is(err, peer.ErrPeerLost):
 		hint = "the other computer stopped answering: pigeon was closed there, or the network between the two went away"
+	case errors.Is(err, qrcode.ErrNoCode):
+		hint = "make sure the whole QR code is in the picture, sharp, and not too small; or copy the blob as text"
+	case errors.Is(err, qrcode.ErrNotImage), errors.Is(err, qrcode.ErrTooLarge):
+		hint = "give a PNG or JPEG screenshot or photo of the QR code, or the blob as text"
 	case errors.Is(err, errNotVerified):
 		hint = "nothing was sent or shown; carry new blobs by a channel you trust, and compare the codes again"
 	case errors.Is(err, errUnsupportedApp):

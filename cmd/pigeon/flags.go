@@ -18,9 +18,10 @@ import (
 // sessionFlags are the flags of every command that makes or joins a session.
 func sessionFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "in", Usage: "read the peer's blob from `FILE` (waits until it exists and is not empty; - for standard input)"},
+		&cli.StringFlag{Name: "in", Usage: "read the peer's blob from `FILE`: text, or a PNG or JPEG image of its QR code (waits until it exists and is not empty; - for standard input)"},
 		&cli.StringFlag{Name: "out", Usage: "also write our blob to `FILE`"},
 		&cli.BoolFlag{Name: "qr", Usage: "draw our blob as a QR code"},
+		&cli.StringFlag{Name: "qr-png", Usage: "also write our blob as a QR code image to `FILE` (PNG)"},
 		&cli.StringFlag{Name: "format", Usage: "write our description as `FORMAT`: pigeon (a short blob) or json (base64 JSON, as pion's examples and many browser pages read); default: pigeon, or the format of the offer we answer"},
 		&cli.StringSliceFlag{Name: "stun", Usage: "use the STUN server at `URL` (stun:HOST:PORT; repeatable)", EnvVars: []string{"PIGEON_STUN"}},
 		&cli.StringSliceFlag{Name: "turn", Usage: "relay through the TURN server at `URL` (turn:USER:PASS@HOST:PORT[?transport=tcp]; repeatable)", EnvVars: []string{"PIGEON_TURN"}},

@@ -50,11 +50,7 @@ func inspectInput(c *cli.Context, s *streams) (desc, error) {
 	case c.Args().Present() && path != "":
 		return desc{}, usageErrorf("give the blob either as an argument or with --in, not both")
 	case c.Args().Present():
-		text, err := blobArgument(c)
-		if err != nil {
-			return desc{}, err
-		}
-		return parseDesc(text)
+		return argumentDesc(c)
 	case path != "" && path != "-":
 		return readDescFile(c.Context, path, s.errOut)
 	}

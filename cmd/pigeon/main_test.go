@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
+	"image"
+	"image/png"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -208,6 +211,8 @@ func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
 //		copies SRC to DST after MS milliseconds
 //	testblob wait FILE
 //		waits until FILE holds a blob
+//	testblob blank-png FILE
+//		writes a grey PNG with no QR code in it
 //	testblob ls
 //		lists the current directory, dot files too, one name a line
 func testblobMain() {
@@ -287,6 +292,19 @@ func testblob(args []string) error {
 		}
 		_, err := waitForBlob(rest[0], 20*time.Second)
 		return err
+	case "blank-png":
+		if len(rest) != 1 {
+			return errors.New("usage: testblob blank-png FILE")
+		}
+		img := image.NewGray(image.Rect(0, 0, 200, 120))
+		for i := range img.Pix {
+			img.Pix[i] = 0xEE
+		}
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, img); err != nil {
+			return err
+		}
+		return os.WriteFile(rest[0], buf.Bytes(), 0o644)
 	case "ls":
 		entries, err := os.ReadDir(".")
 		if err != nil {

@@ -114,11 +114,7 @@ func (ss *session) join(check func(sdpcodec.App) error) error {
 		if path != "" {
 			return usageErrorf("give the offer either as an argument or with --in, not both")
 		}
-		var text string
-		if text, err = blobArgument(ss.c); err != nil {
-			return err
-		}
-		offer, err = parseDesc(text)
+		offer, err = argumentDesc(ss.c)
 		if err == nil {
 			err = checkOffer(offer)
 		}
@@ -204,17 +200,30 @@ func (ss *session) close() {
 	}
 }
 
-// blobArgument returns the blob given as arguments, joined: a paste may be
-// split at spaces. urfave/cli stops parsing flags at the first argument, so
-// a flag written after the blob would otherwise be read as part of it and
-// reported as damage.
-func blobArgument(c *cli.Context) (string, error) {
-	for _, a := range c.Args().Slice() {
+// argumentDesc reads the description given as arguments, joined: a paste
+// may be split at spaces. One argument naming an image file (a screenshot
+// or photo of a QR code) is decoded. urfave/cli stops parsing flags at the
+// first argument, so a flag written after the blob would otherwise be read
+// as part of it and reported as damage.
+func argumentDesc(c *cli.Context) (desc, error) {
+	args := c.Args().Slice()
+	for _, a := range args {
 		if len(a) > 1 && strings.HasPrefix(a, "-") {
-			return "", usageErrorf("%s comes after the blob: put flags before it (pigeon %s [flags] BLOB)", a, c.Command.Name)
+			return desc{}, usageErrorf("%s comes after the blob: put flags before it (pigeon %s [flags] BLOB)", a, c.Command.Name)
 		}
 	}
-	return strings.Join(c.Args().Slice(), ""), nil
+	if len(args) == 1 && isImageFile(args[0]) {
+		data, err := readInput(args[0])
+		if err != nil {
+			return desc{}, err
+		}
+		d, err := parseInput(data)
+		if err != nil {
+			return desc{}, &blobFileError{args[0], err}
+		}
+		return d, nil
+	}
+	return parseDesc(strings.Join(args, ""))
 }
 
 // errUnsupportedApp is an offer for an app this pigeon cannot run.
