@@ -59,21 +59,19 @@ func (ss *session) accept(d desc) error {
 }
 
 // outputFormat is how our description is written for the other side: as
-// --format says, else in the format of the offer we answer, else as a blob.
-func (ss *session) outputFormat(answering *desc) (sdpcodec.Format, error) {
-	switch f := ss.c.String("format"); f {
+// --format says (checked with the other flags), else in the format of the
+// offer we answer, else as a blob.
+func (ss *session) outputFormat(answering *desc) sdpcodec.Format {
+	switch ss.c.String("format") {
 	case "pigeon":
-		return sdpcodec.FormatPigeon, nil
+		return sdpcodec.FormatPigeon
 	case "json":
-		return sdpcodec.FormatBase64JSON, nil
-	case "":
-		if answering != nil && answering.foreign != nil {
-			return answering.foreign.Format, nil
-		}
-		return sdpcodec.FormatPigeon, nil
-	default:
-		return 0, usageErrorf("--format %s: expected pigeon or json", f)
+		return sdpcodec.FormatBase64JSON
 	}
+	if answering != nil && answering.foreign != nil {
+		return answering.foreign.Format
+	}
+	return sdpcodec.FormatPigeon
 }
 
 // localText writes our description in format.

@@ -25,7 +25,9 @@ func sessionFlags() []cli.Flag {
 		&cli.StringFlag{Name: "format", Usage: "write our description as `FORMAT`: pigeon (a short blob) or json (base64 JSON, as pion's examples and many browser pages read); default: pigeon, or the format of the offer we answer"},
 		&cli.StringSliceFlag{Name: "stun", Usage: "use the STUN server at `URL` (stun:HOST:PORT; repeatable)", EnvVars: []string{"PIGEON_STUN"}},
 		&cli.StringSliceFlag{Name: "turn", Usage: "relay through the TURN server at `URL` (turn:USER:PASS@HOST:PORT[?transport=tcp]; repeatable)", EnvVars: []string{"PIGEON_TURN"}},
-		&cli.StringSliceFlag{Name: "interface", Usage: "gather candidates only on interface `NAME` (repeatable)"},
+		&cli.StringSliceFlag{Name: "interface", Usage: "gather candidates only on interface `NAME` (repeatable; default: all but loopback and container or VM bridges)"},
+		&cli.BoolFlag{Name: "ipv4", Usage: "use IPv4 addresses only"},
+		&cli.BoolFlag{Name: "ipv6", Usage: "use IPv6 addresses only"},
 		&cli.DurationFlag{Name: "connect-timeout", Value: peer.DefaultConnectTimeout, Usage: "how long to wait for the connection once the answer is in"},
 		&cli.BoolFlag{Name: "verify", Usage: "ask to confirm the verification code with the other side before any data flows"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log what the connection does"},
@@ -36,7 +38,17 @@ func sessionFlags() []cli.Flag {
 func sessionOptions(c *cli.Context, s *streams) (peer.Options, error) {
 	opts := peer.Options{
 		Interfaces:     c.StringSlice("interface"),
+		IPv4Only:       c.Bool("ipv4"),
+		IPv6Only:       c.Bool("ipv6"),
 		ConnectTimeout: c.Duration("connect-timeout"),
+	}
+	switch f := c.String("format"); f {
+	case "", "pigeon", "json":
+	default:
+		return opts, usageErrorf("--format %s: expected pigeon or json", f)
+	}
+	if opts.IPv4Only && opts.IPv6Only {
+		return opts, usageErrorf("--ipv4 and --ipv6 exclude each other: give one, or neither for both")
 	}
 	if opts.ConnectTimeout <= 0 {
 		return opts, usageErrorf("--connect-timeout must be positive, not %s", c.Duration("connect-timeout"))

@@ -61,11 +61,7 @@ func (ss *session) offer(app sdpcodec.App) error {
 		return err
 	}
 	ss.p = p
-	format, err := ss.outputFormat(nil)
-	if err != nil {
-		return err
-	}
-	text, err := localText(p, format)
+	text, err := localText(p, ss.outputFormat(nil))
 	if err != nil {
 		return err
 	}
@@ -130,10 +126,6 @@ func (ss *session) join(check func(sdpcodec.App) error) error {
 	if err != nil {
 		return err
 	}
-	format, err := ss.outputFormat(&offer)
-	if err != nil {
-		return err
-	}
 	opts, err := ss.options()
 	if err != nil {
 		return err
@@ -146,7 +138,7 @@ func (ss *session) join(check func(sdpcodec.App) error) error {
 	if err != nil {
 		return err
 	}
-	text, err := localText(ss.p, format)
+	text, err := localText(ss.p, ss.outputFormat(&offer))
 	if err != nil {
 		return err
 	}
