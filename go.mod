@@ -40,11 +40,15 @@ require (
 	golang.org/x/xerrors v0.0.0-20200804184101-5ec99f83aff1 // indirect
 )
 
-// Test-only dependencies: the CLI's testscript scenarios and its
-// pseudo-terminal tests (cmd/pigeon); image scaling and rotation for the
-// QR decoding tests (qrcode).
+// Test-only dependencies: the CLI's testscript scenarios, its
+// pseudo-terminal tests and its tests against headless Chromium
+// (cmd/pigeon); image scaling and rotation for the QR decoding tests
+// (qrcode).
 require (
+	github.com/chromedp/cdproto v0.159.0 // indirect
+	github.com/chromedp/chromedp v0.22.1
 	github.com/creack/pty v1.1.24
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/rogpeppe/go-internal v1.16.0
 	golang.org/x/image v0.36.0
 	golang.org/x/tools v0.41.0 // indirect

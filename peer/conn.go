@@ -47,9 +47,17 @@ func (c *Conn) WriteMessage(msg []byte) error {
 	if len(msg) > MaxMessage {
 		return ErrMessageTooLarge
 	}
-	for c.p.dc.BufferedAmount() > highWaterMark {
+	for {
+		// Take the signal before looking at the queue, so a drain in
+		// between is not missed.
+		c.p.mu.Lock()
+		drained := c.p.drained
+		c.p.mu.Unlock()
+		if c.p.dc.BufferedAmount() <= highWaterMark {
+			break
+		}
 		select {
-		case <-c.p.lowWater:
+		case <-drained:
 		case <-c.p.done:
 			return c.p.Err()
 		}

@@ -29,7 +29,7 @@ type Peer struct {
 
 	opened   chan struct{} // closed once the data channel is open and detached
 	done     chan struct{} // closed once the peer has ended; err says why
-	lowWater chan struct{} // signalled when the send buffer drains
+	drained  chan struct{} // closed (and replaced) each time the send buffer drains; under mu
 
 	mu        sync.Mutex
 	remote    *sdpcodec.Blob
@@ -169,14 +169,15 @@ func newPeer(opts Options, kind sdpcodec.Kind) (*Peer, error) {
 		dc:       dc,
 		opened:   make(chan struct{}),
 		done:     make(chan struct{}),
-		lowWater: make(chan struct{}, 1),
+		drained:  make(chan struct{}),
 	}
 	dc.SetBufferedAmountLowThreshold(lowWaterMark)
 	dc.OnBufferedAmountLow(func() {
-		select {
-		case p.lowWater <- struct{}{}:
-		default:
-		}
+		// Wake every waiting writer.
+		p.mu.Lock()
+		close(p.drained)
+		p.drained = make(chan struct{})
+		p.mu.Unlock()
 	})
 	dc.OnOpen(p.onOpen)
 	pc.OnConnectionStateChange(p.onConnectionState)
