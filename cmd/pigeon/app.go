@@ -55,6 +55,7 @@ func newApp(s *streams) *cli.App {
 		},
 		Commands: []*cli.Command{
 			chatCommand(s),
+			pipeCommand(s),
 			joinCommand(s),
 			inspectCommand(s),
 			demoCommand(s),

@@ -21,13 +21,17 @@ func joinCommand(s *streams) *cli.Command {
 			ss := newSession(c, s)
 			defer ss.close()
 			supported := func(app sdpcodec.App) error {
-				if app != sdpcodec.AppChat {
+				if app != sdpcodec.AppChat && app != sdpcodec.AppPipe {
 					return fmt.Errorf("%w: the offer is for `pigeon %s`", errUnsupportedApp, app)
 				}
 				return nil
 			}
-			if err := ss.join(supported); err != nil {
+			app, err := ss.join(supported)
+			if err != nil {
 				return err
+			}
+			if app == sdpcodec.AppPipe {
+				return runPipe(ss)
 			}
 			var lines <-chan chat.Fragment
 			if !c.Bool("verify") {

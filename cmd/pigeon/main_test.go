@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
 	"image"
 	"image/png"
+	"io"
+	mrand "math/rand/v2"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -211,6 +214,10 @@ func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
 //		copies SRC to DST after MS milliseconds
 //	testblob wait FILE
 //		waits until FILE holds a blob
+//	testblob random FILE MIB
+//		writes MIB mebibytes of pseudo-random bytes to FILE
+//	testblob sha256 FILE
+//		prints the SHA-256 of FILE
 //	testblob blank-png FILE
 //		writes a grey PNG with no QR code in it
 //	testblob ls
@@ -292,6 +299,45 @@ func testblob(args []string) error {
 		}
 		_, err := waitForBlob(rest[0], 20*time.Second)
 		return err
+	case "random":
+		if len(rest) != 2 {
+			return errors.New("usage: testblob random FILE MIB")
+		}
+		mib, err := strconv.Atoi(rest[1])
+		if err != nil {
+			return err
+		}
+		f, err := os.Create(rest[0])
+		if err != nil {
+			return err
+		}
+		r := mrand.New(mrand.NewPCG(uint64(mib), 1))
+		buf := make([]byte, 1<<20)
+		for range mib {
+			for i := range buf {
+				buf[i] = byte(r.Uint32())
+			}
+			if _, err := f.Write(buf); err != nil {
+				f.Close()
+				return err
+			}
+		}
+		return f.Close()
+	case "sha256":
+		if len(rest) != 1 {
+			return errors.New("usage: testblob sha256 FILE")
+		}
+		f, err := os.Open(rest[0])
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		h := sha256.New()
+		if _, err := io.Copy(h, f); err != nil {
+			return err
+		}
+		fmt.Printf("%x\n", h.Sum(nil))
+		return nil
 	case "blank-png":
 		if len(rest) != 1 {
 			return errors.New("usage: testblob blank-png FILE")

@@ -18,6 +18,10 @@ type session struct {
 	c           *cli.Context
 	in          *bufio.Reader // standard input, shared by the prompt and the app
 	interactive bool
+	// ask, when set, is where the answer prompt reads instead of in (the
+	// terminal, when standard input carries data), with askInteractive.
+	ask            *bufio.Reader
+	askInteractive bool
 	p           *peer.Peer
 }
 
@@ -79,7 +83,11 @@ func (ss *session) readAnswer() error {
 			return err
 		}
 	} else {
-		_, err := prompt(ss.c.Context, ss.in, ss.s.errOut, ss.interactive && ss.c.String("in") == "",
+		in, interactive := ss.in, ss.interactive && ss.c.String("in") == ""
+		if ss.ask != nil {
+			in, interactive = ss.ask, ss.askInteractive
+		}
+		_, err := prompt(ss.c.Context, in, ss.s.errOut, interactive,
 			"Paste the answer from the other computer, then press Enter:", ss.accept)
 		if err != nil {
 			return err
@@ -90,8 +98,8 @@ func (ss *session) readAnswer() error {
 }
 
 // join reads the offer (argument, --in or prompt), makes our answer and
-// shows it. check judges the offer's app.
-func (ss *session) join(check func(sdpcodec.App) error) error {
+// shows it. check judges the offer's app, which join returns.
+func (ss *session) join(check func(sdpcodec.App) error) (sdpcodec.App, error) {
 	var (
 		offer desc
 		err   error
@@ -108,7 +116,7 @@ func (ss *session) join(check func(sdpcodec.App) error) error {
 	switch path := ss.c.String("in"); {
 	case ss.c.Args().Present():
 		if path != "" {
-			return usageErrorf("give the offer either as an argument or with --in, not both")
+			return 0, usageErrorf("give the offer either as an argument or with --in, not both")
 		}
 		offer, err = argumentDesc(ss.c)
 		if err == nil {
@@ -124,11 +132,11 @@ func (ss *session) join(check func(sdpcodec.App) error) error {
 			"Paste the offer from the other computer, then press Enter:", checkOffer)
 	}
 	if err != nil {
-		return err
+		return 0, err
 	}
 	opts, err := ss.options()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if offer.foreign != nil {
 		ss.p, err = peer.AnswerForeign(ss.c.Context, opts, offer.foreign)
@@ -136,17 +144,20 @@ func (ss *session) join(check func(sdpcodec.App) error) error {
 		ss.p, err = peer.Answer(ss.c.Context, opts, offer.blob)
 	}
 	if err != nil {
-		return err
+		return 0, err
 	}
 	text, err := localText(ss.p, ss.outputFormat(&offer))
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if err := showText(ss.s, ss.c, text, "Answer; carry it back to the computer that made the offer"); err != nil {
-		return err
+		return 0, err
 	}
 	fmt.Fprintf(ss.s.errOut, "pigeon: waiting for the other computer to connect (up to %s) ...\n", peer.DefaultAnswerWait)
-	return nil
+	if offer.blob == nil {
+		return sdpcodec.AppChat, nil
+	}
+	return offer.blob.App, nil
 }
 
 // connect waits for the channel to open and reports the path.
