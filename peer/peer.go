@@ -27,9 +27,9 @@ type Peer struct {
 	dc    *webrtc.DataChannel
 	local *sdpcodec.Blob
 
-	opened   chan struct{} // closed once the data channel is open and detached
-	done     chan struct{} // closed once the peer has ended; err says why
-	drained  chan struct{} // closed (and replaced) each time the send buffer drains; under mu
+	opened  chan struct{} // closed once the data channel is open and detached
+	done    chan struct{} // closed once the peer has ended; err says why
+	drained chan struct{} // closed (and replaced) each time the send buffer drains; under mu
 
 	mu        sync.Mutex
 	remote    *sdpcodec.Blob
@@ -163,13 +163,13 @@ func newPeer(opts Options, kind sdpcodec.Kind) (*Peer, error) {
 		return nil, fmt.Errorf("creating the data channel: %w", err)
 	}
 	p := &Peer{
-		opts:     opts,
-		kind:     kind,
-		pc:       pc,
-		dc:       dc,
-		opened:   make(chan struct{}),
-		done:     make(chan struct{}),
-		drained:  make(chan struct{}),
+		opts:    opts,
+		kind:    kind,
+		pc:      pc,
+		dc:      dc,
+		opened:  make(chan struct{}),
+		done:    make(chan struct{}),
+		drained: make(chan struct{}),
 	}
 	dc.SetBufferedAmountLowThreshold(lowWaterMark)
 	dc.OnBufferedAmountLow(func() {

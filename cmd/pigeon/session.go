@@ -22,7 +22,7 @@ type session struct {
 	// terminal, when standard input carries data), with askInteractive.
 	ask            *bufio.Reader
 	askInteractive bool
-	p           *peer.Peer
+	p              *peer.Peer
 }
 
 func newSession(c *cli.Context, s *streams) *session {
