@@ -23,6 +23,10 @@ const (
 	DefaultLostTimeout = 8 * time.Second
 )
 
+// sctpReceiveBuffer is the SCTP receive window: pion's default (1 MiB)
+// caps a transfer's rate over any path with delay.
+const sctpReceiveBuffer = 8 << 20
+
 // Options configures a [Peer]. The zero value gathers host candidates on
 // every non-loopback interface and uses the defaults above.
 type Options struct {

@@ -23,6 +23,7 @@ import (
 type Peer struct {
 	opts  Options
 	kind  sdpcodec.Kind
+	host  *hostSockets // pion does not close a mux it was given
 	pc    *webrtc.PeerConnection
 	dc    *webrtc.DataChannel
 	local *sdpcodec.Blob
@@ -147,6 +148,12 @@ func newPeer(opts Options, kind sdpcodec.Kind) (*Peer, error) {
 		}
 	}
 	applyInterfaces(&se, opts)
+	host, err := listenHost(opts)
+	if err != nil {
+		return nil, err
+	}
+	se.SetICEUDPMux(host.mux)
+	se.SetSCTPMaxReceiveBufferSize(sctpReceiveBuffer)
 
 	api := webrtc.NewAPI(webrtc.WithSettingEngine(se))
 	pc, err := api.NewPeerConnection(webrtc.Configuration{
@@ -154,17 +161,20 @@ func newPeer(opts Options, kind sdpcodec.Kind) (*Peer, error) {
 		Certificates: []webrtc.Certificate{*cert},
 	})
 	if err != nil {
+		host.Close()
 		return nil, fmt.Errorf("creating the peer connection: %w", err)
 	}
 	negotiated, id := true, uint16(0)
 	dc, err := pc.CreateDataChannel("pigeon", &webrtc.DataChannelInit{Negotiated: &negotiated, ID: &id})
 	if err != nil {
 		_ = pc.Close()
+		host.Close()
 		return nil, fmt.Errorf("creating the data channel: %w", err)
 	}
 	p := &Peer{
 		opts:    opts,
 		kind:    kind,
+		host:    host,
 		pc:      pc,
 		dc:      dc,
 		opened:  make(chan struct{}),
@@ -344,7 +354,7 @@ func (p *Peer) Close() error {
 	p.drain()
 	p.finish(ErrClosed)
 	closed := make(chan error, 1)
-	go func() { closed <- p.pc.Close() }()
+	go func() { closed <- p.closeConnection() }()
 	t := time.NewTimer(closeTimeout)
 	defer t.Stop()
 	select {
@@ -353,6 +363,13 @@ func (p *Peer) Close() error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// closeConnection closes the peer connection, then the host sockets.
+func (p *Peer) closeConnection() error {
+	err := p.pc.Close()
+	_ = p.host.Close()
+	return err
 }
 
 // closeTimeout bounds how long Close waits for pion to close.
@@ -447,7 +464,7 @@ func (p *Peer) onConnectionState(s webrtc.PeerConnectionState) {
 // end records why the peer ended, the first time, and tears it down.
 func (p *Peer) end(err error) {
 	if p.finish(err) {
-		go func() { _ = p.pc.Close() }()
+		go func() { _ = p.closeConnection() }()
 	}
 }
 

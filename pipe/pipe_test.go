@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"io"
 	"math/rand/v2"
+	"net"
 	"sync"
 	"testing"
 	"time"
@@ -181,4 +182,41 @@ func (r *repeater) Read(p []byte) (int, error) {
 	n := copy(p, r.data[r.off:])
 	r.off = (r.off + n) % len(r.data)
 	return n, nil
+}
+
+// BenchmarkRawTCP is BenchmarkPipe's baseline: the same bytes copied over
+// a TCP connection on loopback.
+func BenchmarkRawTCP(b *testing.B) {
+	const size = 64 << 20
+	data := randomBytes(1<<20, 4)
+	b.SetBytes(size)
+	for b.Loop() {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() {
+			c, err := ln.Accept()
+			if err != nil {
+				done <- err
+				return
+			}
+			_, err = io.Copy(io.Discard, c)
+			c.Close()
+			done <- err
+		}()
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.Copy(c, io.LimitReader(repeat(data), size)); err != nil {
+			b.Fatal(err)
+		}
+		c.Close()
+		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
+		ln.Close()
+	}
 }
