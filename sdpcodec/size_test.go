@@ -20,7 +20,7 @@ func sizeCases() []struct {
 		cands []Candidate
 	}{
 		{"one IPv4 host", []Candidate{host("192.168.1.23", 54321)}},
-		{"laptop: Wi-Fi IPv4 and global IPv6", []Candidate{host("192.168.1.23", 54321), host("2001:db8:1::23", 54322)}},
+		{"laptop: Wi-Fi IPv4 and global IPv6", []Candidate{host("192.168.1.23", 54321), host("2001:db8:1::23", 54321)}},
 		{"two interfaces sharing a port", []Candidate{host("192.168.1.23", 54321), host("10.8.0.5", 54321)}},
 		{"IPv6 only", []Candidate{host("2001:db8:1::23", 54321)}},
 		{"host, srflx and relay", []Candidate{host("192.168.1.23", 54321),
