@@ -4,6 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
+
+	"github.com/pion/datachannel"
+	"github.com/pion/webrtc/v4"
 )
 
 // MaxMessage is the largest message a [Conn] carries. It is far below the
@@ -20,14 +24,41 @@ const (
 // ErrMessageTooLarge is returned for a message over [MaxMessage].
 var ErrMessageTooLarge = fmt.Errorf("message larger than %d bytes", MaxMessage)
 
-// Conn is the open, reliable and ordered message channel between two peers.
-type Conn struct{ p *Peer }
+// Conn is an open, reliable and ordered message channel between two peers:
+// channel 0 from [Peer.Connect], or another one from [Peer.OpenChannel] or
+// [Peer.AcceptChannel]. Each has its own flow control, so a full channel
+// does not hold up writers on the others.
+type Conn struct {
+	p  *Peer
+	dc *webrtc.DataChannel // for its send queue
+	rw datachannel.ReadWriteCloser
+
+	closed    chan struct{} // closed by Close
+	closeOnce sync.Once
+
+	mu      sync.Mutex
+	drained chan struct{} // closed (and replaced) each time the send queue drains
+}
+
+// newConn wraps dc, not yet open: the caller sets rw once it is.
+func newConn(p *Peer, dc *webrtc.DataChannel) *Conn {
+	c := &Conn{p: p, dc: dc, closed: make(chan struct{}), drained: make(chan struct{})}
+	dc.SetBufferedAmountLowThreshold(lowWaterMark)
+	dc.OnBufferedAmountLow(func() {
+		// Wake every waiting writer.
+		c.mu.Lock()
+		close(c.drained)
+		c.drained = make(chan struct{})
+		c.mu.Unlock()
+	})
+	return c
+}
 
 // ReadMessage reads one whole message into buf, which must hold
 // [MaxMessage] bytes. It returns [io.EOF] when the peer closed the channel
 // or its connection, or why our side ended.
 func (c *Conn) ReadMessage(buf []byte) (int, error) {
-	n, _, err := c.p.rw.ReadDataChannel(buf)
+	n, _, err := c.rw.ReadDataChannel(buf)
 	if err == nil {
 		return n, nil
 	}
@@ -50,19 +81,26 @@ func (c *Conn) WriteMessage(msg []byte) error {
 	for {
 		// Take the signal before looking at the queue, so a drain in
 		// between is not missed.
-		c.p.mu.Lock()
-		drained := c.p.drained
-		c.p.mu.Unlock()
-		if c.p.dc.BufferedAmount() <= highWaterMark {
+		c.mu.Lock()
+		drained := c.drained
+		c.mu.Unlock()
+		if c.dc.BufferedAmount() <= highWaterMark {
 			break
 		}
 		select {
 		case <-drained:
+		case <-c.closed:
+			return ErrChannelClosed
 		case <-c.p.done:
 			return c.p.Err()
 		}
 	}
-	if _, err := c.p.rw.Write(msg); err != nil {
+	if _, err := c.rw.Write(msg); err != nil {
+		select {
+		case <-c.closed:
+			return ErrChannelClosed
+		default:
+		}
 		if perr := c.p.Err(); perr != nil {
 			return perr
 		}
@@ -72,5 +110,19 @@ func (c *Conn) WriteMessage(msg []byte) error {
 	return nil
 }
 
-// Close closes the channel; the peer reads [io.EOF].
-func (c *Conn) Close() error { return c.p.rw.Close() }
+// Close closes the channel; the peer reads [io.EOF]. Closing channel 0
+// leaves the other channels open. A writer waiting on this channel returns
+// [ErrChannelClosed].
+func (c *Conn) Close() error {
+	var err error
+	c.closeOnce.Do(func() {
+		close(c.closed)
+		if c != c.p.main {
+			c.p.mu.Lock()
+			c.p.channels.remove(c)
+			c.p.mu.Unlock()
+		}
+		err = c.rw.Close()
+	})
+	return err
+}

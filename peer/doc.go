@@ -7,7 +7,8 @@
 // back, and opens its data channel pre-negotiated so no handshake message can
 // be lost. The offering side calls [Offer] and later [Peer.Accept]; the
 // answering side calls [Answer]. Both then call [Peer.Connect] for a message
-// [Conn].
+// [Conn], and may open more channels with [Peer.OpenChannel] and
+// [Peer.AcceptChannel].
 //
 // The package never prints, exits or reads standard input: it reports through
 // [Options.OnState] and returned errors.

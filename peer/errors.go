@@ -32,6 +32,10 @@ var (
 	ErrClosed = errors.New("connection closed")
 )
 
+// ErrChannelClosed is returned by [Conn.WriteMessage] on a channel that was
+// closed locally.
+var ErrChannelClosed = errors.New("channel closed")
+
 // ConnectError reports a connection that did not form. It carries both
 // candidate lists so the caller can say why.
 type ConnectError struct {

@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pion/datachannel"
 	"github.com/pion/webrtc/v4"
 
 	"pigeon/sdpcodec"
@@ -25,19 +24,18 @@ type Peer struct {
 	kind  sdpcodec.Kind
 	host  *hostSockets // pion does not close a mux it was given
 	pc    *webrtc.PeerConnection
-	dc    *webrtc.DataChannel
+	main  *Conn // channel 0, pre-negotiated
 	local *sdpcodec.Blob
 
-	opened  chan struct{} // closed once the data channel is open and detached
-	done    chan struct{} // closed once the peer has ended; err says why
-	drained chan struct{} // closed (and replaced) each time the send buffer drains; under mu
+	opened chan struct{} // closed once channel 0 is open and detached
+	done   chan struct{} // closed once the peer has ended; err says why
 
 	mu        sync.Mutex
 	remote    *sdpcodec.Blob
 	started   time.Time // answer applied (offerer) or made (answerer)
 	openedAt  time.Time
-	rw        datachannel.ReadWriteCloser
 	err       error
+	channels  channels // the other channels, opened by either side
 	lostTimer *time.Timer
 	connTimer *time.Timer
 	state     State
@@ -172,24 +170,18 @@ func newPeer(opts Options, kind sdpcodec.Kind) (*Peer, error) {
 		return nil, fmt.Errorf("creating the data channel: %w", err)
 	}
 	p := &Peer{
-		opts:    opts,
-		kind:    kind,
-		host:    host,
-		pc:      pc,
-		dc:      dc,
-		opened:  make(chan struct{}),
-		done:    make(chan struct{}),
-		drained: make(chan struct{}),
+		opts:   opts,
+		kind:   kind,
+		host:   host,
+		pc:     pc,
+		opened: make(chan struct{}),
+		done:   make(chan struct{}),
 	}
-	dc.SetBufferedAmountLowThreshold(lowWaterMark)
-	dc.OnBufferedAmountLow(func() {
-		// Wake every waiting writer.
-		p.mu.Lock()
-		close(p.drained)
-		p.drained = make(chan struct{})
-		p.mu.Unlock()
-	})
+	p.main = newConn(p, dc)
+	p.channels.init()
 	dc.OnOpen(p.onOpen)
+	// Always set: pion closes incoming channels that nobody handles.
+	pc.OnDataChannel(p.onDataChannel)
 	pc.OnConnectionStateChange(p.onConnectionState)
 	return p, nil
 }
@@ -319,13 +311,14 @@ func (p *Peer) connectError(waited time.Duration) *ConnectError {
 	return e
 }
 
-// Connect waits until the data channel is open and returns it. It fails with
+// Connect waits until the data channel is open and returns it: channel 0,
+// the same [Conn] on every call. It fails with
 // a [*ConnectError] when the connection does not form in time, or with the
 // reason the peer ended.
 func (p *Peer) Connect(ctx context.Context) (*Conn, error) {
 	select {
 	case <-p.opened:
-		return &Conn{p: p}, nil
+		return p.main, nil
 	case <-p.done:
 		return nil, p.Err()
 	case <-ctx.Done():
@@ -379,7 +372,8 @@ const closeTimeout = time.Second
 // acknowledged by the peer.
 const drainTimeout = 3 * time.Second
 
-// drain waits until the peer has acknowledged every message we wrote.
+// drain waits until the peer has acknowledged every message we wrote, on
+// every channel.
 func (p *Peer) drain() {
 	select {
 	case <-p.opened:
@@ -390,7 +384,7 @@ func (p *Peer) drain() {
 	defer deadline.Stop()
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
-	for p.dc.BufferedAmount() > 0 {
+	for p.pc.SCTP().BufferedAmount() > 0 {
 		select {
 		case <-tick.C:
 		case <-p.done:
@@ -402,13 +396,13 @@ func (p *Peer) drain() {
 }
 
 func (p *Peer) onOpen() {
-	rw, err := p.dc.Detach()
+	rw, err := p.main.dc.Detach()
 	if err != nil {
 		p.end(fmt.Errorf("opening the data channel: %w", err))
 		return
 	}
 	p.mu.Lock()
-	p.rw = rw
+	p.main.rw = rw
 	p.openedAt = time.Now()
 	if p.connTimer != nil {
 		p.connTimer.Stop()
@@ -483,11 +477,15 @@ func (p *Peer) finish(err error) bool {
 	if p.lostTimer != nil {
 		p.lostTimer.Stop()
 	}
-	rw := p.rw
+	rw := p.main.rw
+	others := p.channels.takeAll()
 	p.mu.Unlock()
 	close(p.done)
 	if rw != nil {
 		_ = rw.Close()
+	}
+	for _, c := range others {
+		_ = c.rw.Close()
 	}
 	return true
 }
