@@ -1,0 +1,206 @@
+package netlab
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"os/signal"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pion/stun/v4"
+	"github.com/pion/turn/v5"
+)
+
+// turnRealm is the realm of the lab's TURN servers.
+const turnRealm = "netlab"
+
+// TURNServerMain is the main function of the helper command
+//
+//	turnserver ADDR USER PASS
+//
+// a STUN and TURN server (pion/turn) on ADDR (IP:PORT), over UDP and TCP,
+// for the one user USER with password PASS (long-term credentials). Its
+// relay addresses are on ADDR's IP. It prints "turnserver: ready" once it
+// listens and runs until it is signalled or its standard input ends.
+func TURNServerMain() {
+	if err := turnServer(os.Args[1:], os.Stdin, os.Stdout); err != nil {
+		fmt.Fprintf(os.Stderr, "turnserver: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func turnServer(args []string, stdin io.Reader, stdout io.Writer) error {
+	if len(args) != 3 {
+		return errors.New("usage: turnserver IP:PORT USER PASS")
+	}
+	addr, err := netip.ParseAddrPort(args[0])
+	if err != nil {
+		return err
+	}
+	user, key := args[1], turn.GenerateAuthKey(args[1], turnRealm, args[2])
+	udp, err := net.ListenPacket("udp4", addr.String())
+	if err != nil {
+		return err
+	}
+	tcp, err := net.Listen("tcp4", addr.String())
+	if err != nil {
+		return err
+	}
+	relays := func() turn.RelayAddressGenerator {
+		return &turn.RelayAddressGeneratorStatic{RelayAddress: net.IP(addr.Addr().AsSlice()), Address: addr.Addr().String()}
+	}
+	srv, err := turn.NewServer(turn.ServerConfig{
+		Realm: turnRealm,
+		AuthHandler: func(ra *turn.RequestAttributes) (string, []byte, bool) {
+			if ra.Username != user {
+				return "", nil, false
+			}
+			return user, key, true
+		},
+		PacketConnConfigs: []turn.PacketConnConfig{{PacketConn: udp, RelayAddressGenerator: relays()}},
+		ListenerConfigs:   []turn.ListenerConfig{{Listener: tcp, RelayAddressGenerator: relays()}},
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "turnserver: ready on %s (udp, tcp)\n", addr)
+	ended := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(io.Discard, stdin)
+		close(ended)
+	}()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	select {
+	case <-sigs:
+	case <-ended:
+	}
+	return srv.Close()
+}
+
+// StartTURN starts the helper command turnserver (see [TURNServerMain]) in
+// h on addr and waits until it is ready. It runs until the test ends.
+func (h *Host) StartTURN(addr netip.AddrPort, user, pass string) *Proc {
+	t := h.lab.t
+	t.Helper()
+	bin, err := exec.LookPath("turnserver")
+	if err != nil {
+		t.Fatalf("netlab: %v (register netlab.TURNServerMain as turnserver)", err)
+	}
+	p := h.Start(10*time.Minute, bin, addr.String(), user, pass)
+	if _, _, ok := p.WaitStdout(regexp.MustCompile(`^turnserver: ready`), 10*time.Second); !ok {
+		p.Kill()
+		<-p.Done()
+		t.Fatalf("netlab: turnserver on %s did not start:\n%s", addr, p.Stderr())
+	}
+	return p
+}
+
+// STUNProbeMain is the main function of the helper command
+//
+//	stunprobe SERVER...
+//
+// which sends a STUN binding request to each SERVER (IP:PORT) from one
+// UDP socket, in turn, and prints "SERVER MAPPED" for each: the address
+// the server saw. Behind an endpoint-independent NAT the mapped addresses
+// are all the same; behind a symmetric NAT they differ.
+func STUNProbeMain() {
+	if err := stunProbe(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintf(os.Stderr, "stunprobe: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func stunProbe(servers []string, stdout io.Writer) error {
+	if len(servers) == 0 {
+		return errors.New("usage: stunprobe IP:PORT [IP:PORT ...]")
+	}
+	conn, err := net.ListenUDP("udp4", nil)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	for _, s := range servers {
+		server, err := net.ResolveUDPAddr("udp4", s)
+		if err != nil {
+			return err
+		}
+		mapped, err := bindingRequest(conn, server)
+		if err != nil {
+			return fmt.Errorf("%s: %w", s, err)
+		}
+		fmt.Fprintf(stdout, "%s %s\n", s, mapped)
+	}
+	return nil
+}
+
+// bindingRequest asks server for our mapped address, trying a few times.
+func bindingRequest(conn *net.UDPConn, server *net.UDPAddr) (netip.AddrPort, error) {
+	req, err := stun.Build(stun.TransactionID, stun.BindingRequest, stun.Fingerprint)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	buf := make([]byte, 1500)
+	for range 5 {
+		if _, err := conn.WriteToUDP(req.Raw, server); err != nil {
+			return netip.AddrPort{}, err
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		for {
+			n, from, err := conn.ReadFromUDP(buf)
+			if err != nil {
+				break // timed out: ask again
+			}
+			if !from.IP.Equal(server.IP) || from.Port != server.Port {
+				continue
+			}
+			res := &stun.Message{Raw: append([]byte(nil), buf[:n]...)}
+			if res.Decode() != nil || res.TransactionID != req.TransactionID {
+				continue
+			}
+			var xor stun.XORMappedAddress
+			if err := xor.GetFrom(res); err != nil {
+				return netip.AddrPort{}, err
+			}
+			ip, _ := netip.AddrFromSlice(xor.IP)
+			return netip.AddrPortFrom(ip.Unmap(), uint16(xor.Port)), nil
+		}
+	}
+	return netip.AddrPort{}, errors.New("no answer")
+}
+
+// STUNMapped runs the helper command stunprobe (see [STUNProbeMain]) in h
+// and returns the address each server saw, in order.
+func (h *Host) STUNMapped(servers ...netip.AddrPort) []netip.AddrPort {
+	t := h.lab.t
+	t.Helper()
+	bin, err := exec.LookPath("stunprobe")
+	if err != nil {
+		t.Fatalf("netlab: %v (register netlab.STUNProbeMain as stunprobe)", err)
+	}
+	args := []string{}
+	for _, s := range servers {
+		args = append(args, s.String())
+	}
+	out := h.Run(bin, args...)
+	var mapped []netip.AddrPort
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		_, m, _ := strings.Cut(line, " ")
+		a, err := netip.ParseAddrPort(m)
+		if err != nil {
+			t.Fatalf("netlab: stunprobe printed %q", line)
+		}
+		mapped = append(mapped, a)
+	}
+	if len(mapped) != len(servers) {
+		t.Fatalf("netlab: stunprobe answered for %d of %d servers:\n%s", len(mapped), len(servers), out)
+	}
+	return mapped
+}
