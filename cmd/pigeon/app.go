@@ -37,7 +37,7 @@ func newApp(s *streams) *cli.App {
 	app := &cli.App{
 		Name:  "pigeon",
 		Usage: "connect two computers with WebRTC by carrying one offer and one answer by hand",
-		Description: "One side starts a session (chat) and prints an offer; the other side runs\n" +
+		Description: "One side starts a session (chat, send, pipe, share) and prints an offer; the other side runs\n" +
 			"`pigeon join` with it and prints an answer; the first side reads the answer\n" +
 			"and a direct, encrypted connection opens.",
 		Writer:          s.errOut,
@@ -55,7 +55,9 @@ func newApp(s *streams) *cli.App {
 		},
 		Commands: []*cli.Command{
 			chatCommand(s),
+			sendCommand(s),
 			pipeCommand(s),
+			shareCommand(s),
 			joinCommand(s),
 			inspectCommand(s),
 			demoCommand(s),

@@ -6,6 +6,7 @@ import (
 	"pigeon/peer"
 	"pigeon/qrcode"
 	"pigeon/sdpcodec"
+	"pigeon/transfer"
 )
 
 // explain turns an error into the line a person reads and what to do.
@@ -15,6 +16,11 @@ func explain(err error) (msg, hint string) {
 		ue *usageError
 		ve *sdpcodec.VersionError
 		ce *peer.ConnectError
+		le *listenError
+		xe *transfer.ExistsError
+		ne *transfer.NameError
+		fe *transfer.ConflictError
+		pe *transfer.PeerError
 	)
 	switch {
 	case errors.As(err, &ue):
@@ -30,6 +36,24 @@ func explain(err error) (msg, hint string) {
 		default:
 			hint = "carry the answer back sooner, or start again with a new offer"
 		}
+	case errors.As(err, &xe):
+		hint = "nothing was written; give --overwrite to replace them, or --dir to receive into another folder"
+	case errors.As(err, &ne):
+		hint = "nothing was written: the sender offered a name that is not safe to write here"
+	case errors.As(err, &fe):
+		hint = "nothing was written; move it out of the way, or give --dir to receive into another folder"
+	case errors.As(err, &pe) && pe.Refused:
+		hint = "nothing was sent; the other computer says why above: once it is settled there, start again"
+	case errors.As(err, &pe):
+		hint = "files that arrived whole are kept; sending again finishes the transfer: it skips them and continues a partly received file"
+	case errors.Is(err, errNoTerminalToConfirm):
+		hint = "give --yes to accept the files without being asked (and --dir DIR for where they go)"
+	case errors.Is(err, errDeclined):
+		hint = "nothing was written"
+	case errors.Is(err, transfer.ErrIncomplete):
+		hint = "the other side went away: run the same commands again to finish; files that arrived whole are kept and a partly received one continues where it stopped"
+	case errors.Is(err, transfer.ErrProtocol):
+		hint = "the other side is not a compatible pigeon: update both to the same version"
 	case errors.Is(err, sdpcodec.ErrEmpty):
 		hint = "paste the blob that the other computer printed"
 	case errors.Is(err, sdpcodec.ErrNotBlob):
@@ -64,6 +88,10 @@ func explain(err error) (msg, hint string) {
 		hint = "give a PNG or JPEG screenshot or photo of the QR code, or the blob as text"
 	case errors.Is(err, errNotVerified):
 		hint = "nothing was sent or shown; carry new blobs by a channel you trust, and compare the codes again"
+	case errors.Is(err, errListenNotShare):
+		hint = "give --listen only to join an offer made by `pigeon share`; join this one without it"
+	case errors.As(err, &le):
+		hint = "give --listen another HOST:PORT that is free here (port 0 picks a free one)"
 	case errors.Is(err, errUnsupportedApp):
 		hint = "update pigeon on this computer"
 	}

@@ -90,9 +90,10 @@ func iceServer(raw, flag string) (webrtc.ICEServer, error) {
 		return webrtc.ICEServer{}, bad("not a URL")
 	}
 	var user, pass string
-	if userinfo, host, ok := strings.Cut(rest, "@"); ok {
-		user, pass, _ = strings.Cut(userinfo, ":")
-		rest = host
+	// The host has no "@", the password may: userinfo ends at the last one.
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		user, pass, _ = strings.Cut(rest[:at], ":")
+		rest = rest[at+1:]
 	}
 	u, err := stun.ParseURI(scheme + ":" + rest)
 	if err != nil {

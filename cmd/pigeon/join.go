@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 
 	"github.com/urfave/cli/v2"
 
@@ -15,23 +16,55 @@ func joinCommand(s *streams) *cli.Command {
 		Usage:     "answer an offer; the offer says which app runs",
 		ArgsUsage: "[OFFER]",
 		Description: "Reads the offer from the argument, --in FILE, or a prompt; prints the answer\n" +
-			"to carry back; then runs the session the offer is for.",
-		Flags: sessionFlags(),
+			"to carry back; then runs the session the offer is for. For an offer of files\n" +
+			"(`pigeon send`) it shows what is offered and asks before anything is written\n" +
+			"(--yes accepts without asking); they go into --dir, and a file that is there\n" +
+			"with other content refuses the transfer unless --overwrite is given. For an\n" +
+			"offer of a TCP service (`pigeon share`) it listens on --listen and carries each\n" +
+			"connection made there to the service on the other computer.",
+		Flags: append(append(sessionFlags(), receiveFlags()...), listenFlag()),
 		Action: func(c *cli.Context) error {
+			if err := checkDir(c); err != nil {
+				return err
+			}
+			var ln net.Listener
+			if c.IsSet("listen") {
+				var err error
+				if ln, err = listenShare(c); err != nil {
+					return err
+				}
+				defer ln.Close()
+			}
 			ss := newSession(c, s)
 			defer ss.close()
 			supported := func(app sdpcodec.App) error {
-				if app != sdpcodec.AppChat && app != sdpcodec.AppPipe {
-					return fmt.Errorf("%w: the offer is for `pigeon %s`", errUnsupportedApp, app)
+				if ln != nil && app != sdpcodec.AppShare {
+					return fmt.Errorf("%w: this offer is for `pigeon %s`", errListenNotShare, app)
 				}
-				return nil
+				switch app {
+				case sdpcodec.AppChat, sdpcodec.AppPipe, sdpcodec.AppShare:
+					return nil
+				case sdpcodec.AppSend:
+					return checkReceive(ss)
+				}
+				return fmt.Errorf("%w: the offer is for `pigeon %s`", errUnsupportedApp, app)
 			}
 			app, err := ss.join(supported)
 			if err != nil {
 				return err
 			}
-			if app == sdpcodec.AppPipe {
+			switch app {
+			case sdpcodec.AppPipe:
 				return runPipe(ss)
+			case sdpcodec.AppSend:
+				return runReceive(ss)
+			case sdpcodec.AppShare:
+				if ln == nil {
+					if ln, err = listenShare(c); err != nil {
+						return err
+					}
+				}
+				return runShareJoin(ss, ln)
 			}
 			var lines <-chan chat.Fragment
 			if !c.Bool("verify") {

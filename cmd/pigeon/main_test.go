@@ -26,6 +26,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"pigeon/internal/netlab"
 	"pigeon/sdpcodec"
 )
 
@@ -42,11 +43,27 @@ import (
 //	                        standard input, each written once it exists;
 //	                        with -hold the input stays open (a person who
 //	                        has not pressed Ctrl-D) until CMD exits
+//	turnserver ADDR USER PASS
+//	                        a STUN/TURN server for the network tests
+//	                        (netlab.TURNServerMain)
+//	stunprobe SERVER...     asks STUN servers for our mapped address
+//	                        (netlab.STUNProbeMain)
+//	httpserve ADDRFILE      an HTTP server on a free loopback port that
+//	                        answers every request with a fixed body; it
+//	                        writes its address to ADDRFILE
+//	httpget URL             prints the body of a GET (fails unless 200)
+//	stderrto FILE CMD ARG...
+//	                        runs CMD with its standard error written to
+//	                        FILE, to be read while CMD runs in the
+//	                        background (see share_helpers_test.go)
 //
-// and this script command:
+// and these script commands:
 //
 //	exitcode N CMD ARG...   runs CMD like exec and fails unless it exits
 //	                        with status N (exec only tells 0 from non-zero)
+//	waitmatch FILE REGEXP VAR
+//	                        waits until a line of FILE matches REGEXP and
+//	                        sets $VAR to its first group
 //
 // $vector_NAME holds the blob of the sdpcodec test vector
 // sdpcodec/testdata/NAME.txt (the text after its header), to pass as an
@@ -60,6 +77,13 @@ func TestMain(m *testing.M) {
 		"testblob": testblobMain,
 		"timeout":  timeoutMain,
 		"feed":     feedMain,
+		// The network tests (network_test.go) run these in namespaces.
+		"turnserver": netlab.TURNServerMain,
+		"stunprobe":  netlab.STUNProbeMain,
+		// The share scripts (share_helpers_test.go).
+		"httpserve": httpserveMain,
+		"httpget":   httpgetMain,
+		"stderrto":  stderrtoMain,
 	})
 }
 
@@ -107,7 +131,8 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exitcode": cmdExitcode,
+			"exitcode":  cmdExitcode,
+			"waitmatch": cmdWaitmatch,
 		},
 	})
 }

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"slices"
+	"testing"
+)
+
+// TestICEServer: --stun and --turn URLs become pion's ICE servers, with
+// TURN credentials from the URL or else from PIGEON_TURN_USER and
+// PIGEON_TURN_PASS. (network_test.go connects through such servers.)
+func TestICEServer(t *testing.T) {
+	t.Setenv("PIGEON_TURN_USER", "envuser")
+	t.Setenv("PIGEON_TURN_PASS", "envpass")
+	cases := []struct {
+		flag, raw       string
+		url, user, cred string
+	}{
+		{"stun", "stun:203.0.113.1:3478", "stun:203.0.113.1:3478", "", ""},
+		{"turn", "turn:u:p@203.0.113.1:3478", "turn:203.0.113.1:3478", "u", "p"},
+		{"turn", "turn:u:p@203.0.113.1:3478?transport=tcp", "turn:203.0.113.1:3478?transport=tcp", "u", "p"},
+		{"turn", "turns:u:p@turn.example.org:5349?transport=tcp", "turns:turn.example.org:5349?transport=tcp", "u", "p"},
+		{"turn", "turn:203.0.113.1:3478", "turn:203.0.113.1:3478", "envuser", "envpass"},
+		// A password may hold ":" and "@"; the host holds neither.
+		{"turn", "turn:u:p:a@ss@203.0.113.1:3478", "turn:203.0.113.1:3478", "u", "p:a@ss"},
+	}
+	for _, c := range cases {
+		srv, err := iceServer(c.raw, c.flag)
+		if err != nil {
+			t.Errorf("--%s %s: %v", c.flag, c.raw, err)
+			continue
+		}
+		cred, _ := srv.Credential.(string)
+		if !slices.Equal(srv.URLs, []string{c.url}) || srv.Username != c.user || cred != c.cred {
+			t.Errorf("--%s %s: got %q user %q password %q, want %q user %q password %q", c.flag, c.raw, srv.URLs, srv.Username, cred, c.url, c.user, c.cred)
+		}
+	}
+
+	for _, c := range []struct{ flag, raw string }{
+		{"stun", "turn:u:p@203.0.113.1:3478"},                // wrong scheme
+		{"turn", "stun:203.0.113.1:3478"},                    // wrong scheme
+		{"turn", "turn:u:p@203.0.113.1:3478?transport=sctp"}, // no such transport
+		{"turn", "203.0.113.1:3478"},                         // no scheme
+	} {
+		if _, err := iceServer(c.raw, c.flag); err == nil {
+			t.Errorf("--%s %s: accepted", c.flag, c.raw)
+		}
+	}
+}
+
+// TestICEServerNoCredentials: a TURN URL without credentials, with none in
+// the environment either, is a usage mistake.
+func TestICEServerNoCredentials(t *testing.T) {
+	t.Setenv("PIGEON_TURN_USER", "")
+	t.Setenv("PIGEON_TURN_PASS", "")
+	if _, err := iceServer("turn:203.0.113.1:3478", "turn"); err == nil {
+		t.Error("a TURN server without credentials was accepted")
+	}
+}

@@ -1,0 +1,426 @@
+package main
+
+import (
+	"io"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"pigeon/internal/netlab"
+	"pigeon/sdpcodec"
+)
+
+// The lab's TURN server and the credentials pigeon is given for it.
+const (
+	turnUser = "pigeon"
+	turnPass = "carrier"
+	turnPort = 3478
+)
+
+// connectedLine is the path report: local and remote type and address,
+// and the protocol.
+var connectedLine = regexp.MustCompile(`^pigeon: connected: (host|srflx|prflx|relay) (\S+) <-> (host|srflx|prflx|relay) (\S+) over (udp|tcp), `)
+
+// path is what a side reported in its connected line.
+type path struct {
+	line                  string
+	localType, local      string
+	remoteType, remote    string
+	proto                 string
+	localAddr, remoteAddr netip.AddrPort
+}
+
+func (p path) types() string { return p.localType + " <-> " + p.remoteType }
+
+func parsePath(t *testing.T, who, stderr string) path {
+	t.Helper()
+	for _, line := range strings.Split(stderr, "\n") {
+		if m := connectedLine.FindStringSubmatch(line); m != nil {
+			p := path{line: line, localType: m[1], local: m[2], remoteType: m[3], remote: m[4], proto: m[5]}
+			p.localAddr, _ = netip.ParseAddrPort(m[2])
+			p.remoteAddr, _ = netip.ParseAddrPort(m[4])
+			return p
+		}
+	}
+	t.Fatalf("%s printed no connected line:\n%s", who, stderr)
+	return path{}
+}
+
+// newLab makes a lab whose processes leave at once when built with -race
+// (the race detector otherwise sleeps a second at exit).
+func newLab(t *testing.T) *netlab.Lab {
+	t.Helper()
+	lab := netlab.New(t)
+	gorace := os.Getenv("GORACE")
+	if !strings.Contains(gorace, "atexit_sleep_ms") {
+		lab.Env = append(lab.Env, "GORACE="+strings.TrimSpace(gorace+" atexit_sleep_ms=0"))
+	}
+	return lab
+}
+
+func pigeonPath(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("pigeon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+// pair is a chat between two pigeons: chat makes the offer, join answers
+// it; the blobs travel through files. Both standard inputs stay open
+// until the test writes or closes them.
+type pair struct {
+	chat, join *netlab.Proc
+}
+
+// startPair starts `pigeon chat` in a and `pigeon join` in b, with args
+// on both. They have 30 seconds.
+func startPair(t *testing.T, a, b *netlab.Host, args ...string) *pair {
+	t.Helper()
+	bin := pigeonPath(t)
+	dir := t.TempDir()
+	offer, answer := filepath.Join(dir, "offer"), filepath.Join(dir, "answer")
+	common := append([]string{"--connect-timeout", "15s"}, args...)
+	join := b.Start(30*time.Second, bin, append([]string{"join", "--in", offer, "--out", answer}, common...)...)
+	chat := a.Start(30*time.Second, bin, append([]string{"chat", "--out", offer, "--in", answer}, common...)...)
+	return &pair{chat: chat, join: join}
+}
+
+// logOutput shows both sides' standard error, when the test failed.
+func (p *pair) logOutput(t *testing.T) {
+	t.Helper()
+	if t.Failed() {
+		t.Logf("chat's stderr:\n%s", p.chat.Stderr())
+		t.Logf("join's stderr:\n%s", p.join.Stderr())
+	}
+}
+
+// chatOnce runs a chat as chat.txt does: the chat side says its line and
+// its input ends, the join side says its line and its input stays open.
+// Each line must arrive, both must exit 0; it returns their paths.
+func chatOnce(t *testing.T, a, b *netlab.Host, args ...string) (chat, join path) {
+	t.Helper()
+	p := startPair(t, a, b, args...)
+	defer p.logOutput(t)
+	write(t, p.join, "hello from join\n")
+	write(t, p.chat, "hello from chat\n")
+	p.chat.Stdin.Close()
+	for _, side := range []struct {
+		name string
+		proc *netlab.Proc
+		want string
+	}{{"chat", p.chat, "hello from join\n"}, {"join", p.join, "hello from chat\n"}} {
+		code, err := side.proc.Wait(25 * time.Second)
+		if err != nil || code != 0 {
+			t.Fatalf("pigeon %s: exit %d, %v", side.name, code, err)
+		}
+		if got := side.proc.Stdout(); got != side.want {
+			t.Errorf("pigeon %s printed %q, want %q", side.name, got, side.want)
+		}
+		if strings.Contains(side.proc.Stderr(), "pigeon: error") {
+			t.Errorf("pigeon %s reported an error", side.name)
+		}
+	}
+	chat, join = parsePath(t, "pigeon chat", p.chat.Stderr()), parsePath(t, "pigeon join", p.join.Stderr())
+	t.Logf("chat: %s", chat.line)
+	t.Logf("join: %s", join.line)
+	return chat, join
+}
+
+func write(t *testing.T, p *netlab.Proc, s string) {
+	t.Helper()
+	if _, err := io.WriteString(p.Stdin, s); err != nil {
+		t.Fatalf("writing %q to pigeon: %v", s, err)
+	}
+}
+
+// natSites is a public segment with a STUN/TURN server, and two hosts
+// each on a LAN of its own behind a router that translates with nat.
+type natSites struct {
+	server       *netlab.Host
+	serverAddr   netip.Addr
+	a, b         *netlab.Host
+	routerA      *netlab.Router
+	routerB      *netlab.Router
+	aAddr, bAddr netip.Addr
+}
+
+func newNATSites(t *testing.T, lab *netlab.Lab, nat netlab.NAT) *natSites {
+	t.Helper()
+	public := lab.LAN("public", "203.0.113.0/24")
+	s := &natSites{server: lab.Host("public")}
+	s.serverAddr = public.Attach(s.server, "eth0").Addr
+	s.server.StartTURN(netip.AddrPortFrom(s.serverAddr, turnPort), turnUser, turnPass)
+	lanA, lanB := lab.LAN("a", "10.0.1.0/24"), lab.LAN("b", "10.0.2.0/24")
+	s.routerA = lab.Router("router-a", public, lanA, nat)
+	s.routerB = lab.Router("router-b", public, lanB, nat)
+	s.a, s.b = lab.Host("a"), lab.Host("b")
+	s.aAddr = lanA.Attach(s.a, "eth0").Addr
+	s.bAddr = lanB.Attach(s.b, "eth0").Addr
+	s.a.DefaultRoute(s.routerA.LAN.Addr)
+	s.b.DefaultRoute(s.routerB.LAN.Addr)
+	return s
+}
+
+func (s *natSites) stunURL() string {
+	return "stun:" + netip.AddrPortFrom(s.serverAddr, turnPort).String()
+}
+
+func (s *natSites) turnURL(query string) string {
+	return "turn:" + turnUser + ":" + turnPass + "@" + netip.AddrPortFrom(s.serverAddr, turnPort).String() + query
+}
+
+// TestNetwork runs two real pigeons, each in a network namespace of its
+// own, on networks built with internal/netlab: a LAN with no way out, NAT
+// routers on a public segment with a STUN/TURN server, a firewall that
+// blocks UDP, a host on two LANs, a dead server, a dead peer and a cable
+// pulled out for a while. Each scenario builds its own lab and runs in
+// parallel with the others; all of them need root and skip without it.
+func TestNetwork(t *testing.T) {
+	// a. Two hosts on a LAN with no way out and no STUN server: they
+	// connect over their LAN addresses.
+	t.Run("offline-lan", func(t *testing.T) {
+		t.Parallel()
+		lab := newLab(t)
+		lan := lab.LAN("lan", "192.168.7.0/24")
+		a, b := lab.Host("a"), lab.Host("b")
+		aAddr, bAddr := lan.Attach(a, "eth0").Addr, lan.Attach(b, "eth0").Addr
+		chat, join := chatOnce(t, a, b)
+		for _, c := range []struct {
+			who           string
+			p             path
+			local, remote netip.Addr
+		}{{"chat", chat, aAddr, bAddr}, {"join", join, bAddr, aAddr}} {
+			if c.p.types() != "host <-> host" || c.p.proto != "udp" || c.p.localAddr.Addr() != c.local || c.p.remoteAddr.Addr() != c.remote {
+				t.Errorf("%s: path %q, want host %s <-> host %s over udp", c.who, c.p.line, c.local, c.remote)
+			}
+		}
+	})
+
+	// b. Behind endpoint-independent NATs with a STUN server: each side
+	// sends from the mapping STUN found (srflx) to the other's router. The
+	// remote end is srflx as the blob named it, or prflx if pion learned
+	// it from the peer's checks first; srflx on both ends is what runs
+	// here have shown.
+	t.Run("stun-eim-nat", func(t *testing.T) {
+		t.Parallel()
+		lab := newLab(t)
+		s := newNATSites(t, lab, netlab.EndpointIndependent)
+		chat, join := chatOnce(t, s.a, s.b, "--stun", s.stunURL())
+		for _, c := range []struct {
+			who      string
+			p        path
+			from, to netip.Addr
+		}{{"chat", chat, s.routerA.WAN.Addr, s.routerB.WAN.Addr}, {"join", join, s.routerB.WAN.Addr, s.routerA.WAN.Addr}} {
+			if c.p.localType != "srflx" || c.p.localAddr.Addr() != c.from || !reflexive(c.p.remoteType) || c.p.remoteAddr.Addr() != c.to {
+				t.Errorf("%s: path %q, want srflx %s <-> srflx or prflx %s", c.who, c.p.line, c.from, c.to)
+			}
+		}
+	})
+
+	// c. Behind symmetric NATs (checked: one socket is mapped to a new
+	// port per destination) with a TURN server: the path uses a relay.
+	t.Run("turn-symmetric-nat", func(t *testing.T) {
+		t.Parallel()
+		lab := newLab(t)
+		s := newNATSites(t, lab, netlab.Symmetric)
+		second := netip.AddrPortFrom(s.serverAddr, turnPort+1)
+		s.server.StartTURN(second, turnUser, turnPass)
+		m := s.a.STUNMapped(netip.AddrPortFrom(s.serverAddr, turnPort), second)
+		if m[0].Port() == m[1].Port() {
+			t.Fatalf("the symmetric NAT mapped one socket to %s for both servers", m[0])
+		}
+		chat, join := chatOnce(t, s.a, s.b, "--turn", s.turnURL(""))
+		if chat.localType != "relay" && chat.remoteType != "relay" {
+			t.Errorf("chat: path %q, want a relay", chat.line)
+		}
+		if join.localType != "relay" && join.remoteType != "relay" {
+			t.Errorf("join: path %q, want a relay", join.line)
+		}
+	})
+
+	// d. UDP to the TURN server is blocked on both routers (checked): TURN
+	// over TCP relays both sides. (The path line says "over udp": it names
+	// the relay candidate's protocol, not the transport to the server.)
+	t.Run("turn-tcp", func(t *testing.T) {
+		t.Parallel()
+		lab := newLab(t)
+		s := newNATSites(t, lab, netlab.EndpointIndependent)
+		s.routerA.Drop("udp", s.serverAddr)
+		s.routerB.Drop("udp", s.serverAddr)
+		probe := s.a.Command(t.Context(), pathOf(t, "stunprobe"), netip.AddrPortFrom(s.serverAddr, turnPort).String())
+		if out, err := probe.CombinedOutput(); err == nil {
+			t.Fatalf("UDP to the server is not blocked: %s", out)
+		}
+		chat, join := chatOnce(t, s.a, s.b, "--turn", s.turnURL("?transport=tcp"))
+		for _, c := range []struct {
+			who string
+			p   path
+		}{{"chat", chat}, {"join", join}} {
+			if c.p.localType != "relay" || c.p.localAddr.Addr() != s.serverAddr {
+				t.Errorf("%s: path %q, want a local relay on %s", c.who, c.p.line, s.serverAddr)
+			}
+		}
+	})
+
+	// e. The offering host is on two LANs and shares only the second with
+	// the answering host, whose other LAN uses the same addresses as the
+	// offering host's first (two home networks both on 10.1.0.0/24): there
+	// a stranger holds the address the offer names. They connect over the
+	// LAN they share.
+	t.Run("two-lans", func(t *testing.T) {
+		t.Parallel()
+		lab := newLab(t)
+		lan1, lan1b, lan2 := lab.LAN("one", "10.1.0.0/24"), lab.LAN("one-b", "10.1.0.0/24"), lab.LAN("two", "10.2.0.0/24")
+		a, b := lab.Host("a"), lab.Host("b")
+		lan1.Attach(a, "eth0")                     // 10.1.0.1
+		lan1b.Attach(lab.Host("stranger"), "eth0") // 10.1.0.1 too
+		lan1b.Attach(b, "eth0")                    // 10.1.0.2
+		aAddr, bAddr := lan2.Attach(a, "eth1").Addr, lan2.Attach(b, "eth1").Addr
+		chat, join := chatOnce(t, a, b)
+		if chat.types() != "host <-> host" || chat.localAddr.Addr() != aAddr || chat.remoteAddr.Addr() != bAddr {
+			t.Errorf("chat: path %q, want host %s <-> host %s", chat.line, aAddr, bAddr)
+		}
+		if join.types() != "host <-> host" || join.localAddr.Addr() != bAddr || join.remoteAddr.Addr() != aAddr {
+			t.Errorf("join: path %q, want host %s <-> host %s", join.line, bAddr, aAddr)
+		}
+	})
+
+	// f. A STUN or TURN server that does not answer (an address of the
+	// public segment nobody holds) delays the offer by at most the gather
+	// timeout, 1.5 s, and the offer still carries the host's address.
+	for _, server := range []struct{ name, flag, url string }{
+		{"dead-stun", "--stun", "stun:203.0.113.99:3478"},
+		{"dead-turn-udp", "--turn", "turn:u:p@203.0.113.99:3478"},
+		{"dead-turn-tcp", "--turn", "turn:u:p@203.0.113.99:3478?transport=tcp"},
+	} {
+		t.Run(server.name, func(t *testing.T) {
+			t.Parallel()
+			lab := newLab(t)
+			public := lab.LAN("public", "203.0.113.0/24")
+			h := lab.Host("h")
+			addr := public.Attach(h, "eth0").Addr
+			p := h.Start(20*time.Second, pigeonPath(t), "chat", server.flag, server.url, "--in", filepath.Join(t.TempDir(), "never"))
+			line, at, ok := p.WaitStderr(regexp.MustCompile(`^`+sdpcodec.Prefix), 10*time.Second)
+			p.Kill()
+			if !ok {
+				t.Fatalf("no offer within 10 s:\n%s", p.Stderr())
+			}
+			t.Logf("%s %s: offer printed %s after start", server.flag, server.url, at.Round(time.Millisecond))
+			if limit := 1500*time.Millisecond + 500*time.Millisecond; at > limit {
+				t.Errorf("offer printed %s after start, want at most %s", at, limit)
+			}
+			b, err := sdpcodec.Parse(line)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(b.Candidates) == 0 || b.Candidates[0].Addr != addr || b.Candidates[0].Type != sdpcodec.Host {
+				t.Errorf("offer carries %v, want the host candidate %s", b.Candidates, addr)
+			}
+		})
+	}
+
+	// g. A connected peer killed with SIGKILL: the other side reports the
+	// connection lost, exits 1, within 10 s.
+	t.Run("peer-killed", func(t *testing.T) {
+		t.Parallel()
+		lab := newLab(t)
+		lan := lab.LAN("lan", "192.168.7.0/24")
+		a, b := lab.Host("a"), lab.Host("b")
+		lan.Attach(a, "eth0")
+		lan.Attach(b, "eth0")
+		p := startPair(t, a, b)
+		defer p.logOutput(t)
+		write(t, p.chat, "are you there?\n")
+		if _, _, ok := p.join.WaitStdout(regexp.MustCompile(`^are you there\?$`), 15*time.Second); !ok {
+			t.Fatal("the line never arrived")
+		}
+		killed := time.Now()
+		p.chat.Kill()
+		code, err := p.join.Wait(20 * time.Second)
+		took := time.Since(killed)
+		t.Logf("the peer was killed; pigeon join exited %d after %s", code, took.Round(10*time.Millisecond))
+		if err != nil || code != 1 {
+			t.Fatalf("pigeon join: exit %d, %v; want 1", code, err)
+		}
+		if !strings.Contains(p.join.Stderr(), "pigeon: error: lost the connection to the peer") {
+			t.Errorf("pigeon join did not say it lost the peer")
+		}
+		if took > 10*time.Second {
+			t.Errorf("pigeon join took %s to notice, want at most 10s", took)
+		}
+	})
+
+	// g. The link of one side is down for 3 s mid-chat: lines typed on
+	// both sides meanwhile arrive once it is back, in order, and the chat
+	// ends well.
+	t.Run("link-outage", func(t *testing.T) {
+		t.Parallel()
+		lab := newLab(t)
+		lan := lab.LAN("lan", "192.168.7.0/24")
+		a, b := lab.Host("a"), lab.Host("b")
+		link := lan.Attach(a, "eth0")
+		lan.Attach(b, "eth0")
+		p := startPair(t, a, b)
+		defer p.logOutput(t)
+		write(t, p.chat, "before from chat\n")
+		write(t, p.join, "before from join\n")
+		for _, w := range []struct {
+			proc *netlab.Proc
+			line string
+		}{{p.join, "before from chat"}, {p.chat, "before from join"}} {
+			if _, _, ok := w.proc.WaitStdout(regexp.MustCompile("^"+w.line+"$"), 15*time.Second); !ok {
+				t.Fatalf("%q never arrived", w.line)
+			}
+		}
+		link.Down()
+		write(t, p.chat, "during from chat\n")
+		write(t, p.join, "during from join\n")
+		time.Sleep(3 * time.Second)
+		link.Up()
+		up := time.Now()
+		for _, w := range []struct {
+			proc *netlab.Proc
+			line string
+		}{{p.join, "during from chat"}, {p.chat, "during from join"}} {
+			if _, _, ok := w.proc.WaitStdout(regexp.MustCompile("^"+w.line+"$"), 15*time.Second); !ok {
+				t.Fatalf("%q never arrived", w.line)
+			}
+			t.Logf("%q arrived %s after the link came back", w.line, time.Since(up).Round(10*time.Millisecond))
+		}
+		p.chat.Stdin.Close()
+		for _, side := range []struct {
+			name string
+			proc *netlab.Proc
+			want string
+		}{{"chat", p.chat, "before from join\nduring from join\n"}, {"join", p.join, "before from chat\nduring from chat\n"}} {
+			code, err := side.proc.Wait(15 * time.Second)
+			if err != nil || code != 0 {
+				t.Errorf("pigeon %s: exit %d, %v; want 0", side.name, code, err)
+			}
+			if got := side.proc.Stdout(); got != side.want {
+				t.Errorf("pigeon %s printed %q, want %q", side.name, got, side.want)
+			}
+			if strings.Contains(side.proc.Stderr(), "interrupted") {
+				t.Logf("pigeon %s reported the interruption", side.name)
+			}
+		}
+	})
+}
+
+func reflexive(typ string) bool { return typ == "srflx" || typ == "prflx" }
+
+func pathOf(t *testing.T, cmd string) string {
+	t.Helper()
+	p, err := exec.LookPath(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
