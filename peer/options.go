@@ -27,6 +27,11 @@ const (
 // caps a transfer's rate over any path with delay.
 const sctpReceiveBuffer = 8 << 20
 
+// sctpRTOMax caps SCTP's retransmission back-off (pion's default is 60 s):
+// after a link comes back from an outage of a few seconds, data flows again
+// within this long instead of after the next doubled timeout.
+const sctpRTOMax = 2 * time.Second
+
 // Options configures a [Peer]. The zero value gathers host candidates on
 // every non-loopback interface and uses the defaults above.
 type Options struct {

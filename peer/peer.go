@@ -152,6 +152,7 @@ func newPeer(opts Options, kind sdpcodec.Kind) (*Peer, error) {
 	}
 	se.SetICEUDPMux(host.mux)
 	se.SetSCTPMaxReceiveBufferSize(sctpReceiveBuffer)
+	se.SetSCTPRTOMax(sctpRTOMax)
 
 	api := webrtc.NewAPI(webrtc.WithSettingEngine(se))
 	pc, err := api.NewPeerConnection(webrtc.Configuration{
