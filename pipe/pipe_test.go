@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/webrtc/v4"
+
 	"pigeon/peer"
 	"pigeon/pipe"
 	"pigeon/sdpcodec"
@@ -218,5 +220,96 @@ func BenchmarkRawTCP(b *testing.B) {
 			b.Fatal(err)
 		}
 		ln.Close()
+	}
+}
+
+// BenchmarkPionPlain is BenchmarkPipe's other baseline: the same bytes over
+// one data channel of two peers with pion's default settings (not
+// detached, OnMessage), the sender keeping at most 1 MiB queued.
+func BenchmarkPionPlain(b *testing.B) {
+	const size = 64 << 20
+	chunk := randomBytes(64<<10, 5)
+	b.SetBytes(size)
+	for b.Loop() {
+		b.StopTimer()
+		var se webrtc.SettingEngine
+		se.SetIncludeLoopbackCandidate(true)
+		se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
+		api := webrtc.NewAPI(webrtc.WithSettingEngine(se))
+		offerer, err := api.NewPeerConnection(webrtc.Configuration{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		answerer, err := api.NewPeerConnection(webrtc.Configuration{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		received := make(chan struct{})
+		answerer.OnDataChannel(func(dc *webrtc.DataChannel) {
+			var n int
+			dc.OnMessage(func(m webrtc.DataChannelMessage) {
+				if n += len(m.Data); n == size {
+					close(received)
+				}
+			})
+		})
+		dc, err := offerer.CreateDataChannel("data", nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		opened := make(chan struct{})
+		drained := make(chan struct{}, 1)
+		dc.OnOpen(func() { close(opened) })
+		dc.SetBufferedAmountLowThreshold(256 << 10)
+		dc.OnBufferedAmountLow(func() {
+			select {
+			case drained <- struct{}{}:
+			default:
+			}
+		})
+		connectPion(b, offerer, answerer)
+		<-opened
+		b.StartTimer()
+		for sent := 0; sent < size; sent += len(chunk) {
+			for dc.BufferedAmount() > 1<<20 {
+				<-drained
+			}
+			if err := dc.Send(chunk); err != nil {
+				b.Fatal(err)
+			}
+		}
+		<-received
+		b.StopTimer()
+		offerer.Close()
+		answerer.Close()
+		b.StartTimer()
+	}
+}
+
+func connectPion(b *testing.B, offerer, answerer *webrtc.PeerConnection) {
+	b.Helper()
+	offer, err := offerer.CreateOffer(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	gathered := webrtc.GatheringCompletePromise(offerer)
+	if err := offerer.SetLocalDescription(offer); err != nil {
+		b.Fatal(err)
+	}
+	<-gathered
+	if err := answerer.SetRemoteDescription(*offerer.LocalDescription()); err != nil {
+		b.Fatal(err)
+	}
+	answer, err := answerer.CreateAnswer(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	gathered = webrtc.GatheringCompletePromise(answerer)
+	if err := answerer.SetLocalDescription(answer); err != nil {
+		b.Fatal(err)
+	}
+	<-gathered
+	if err := offerer.SetRemoteDescription(*answerer.LocalDescription()); err != nil {
+		b.Fatal(err)
 	}
 }
