@@ -9,46 +9,10 @@ import (
 	"time"
 
 	"pigeon/chat"
+	"pigeon/internal/peertest"
 	"pigeon/peer"
 	"pigeon/sdpcodec"
 )
-
-// pair connects two real peers on loopback through encoded blobs.
-func pair(t *testing.T, ctx context.Context) (a, b *peer.Conn) {
-	t.Helper()
-	carry := func(blob *sdpcodec.Blob) *sdpcodec.Blob {
-		text, err := blob.Encode()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := sdpcodec.Parse(text)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out
-	}
-	opts := peer.Options{Loopback: true}
-	offerer, err := peer.Offer(ctx, opts, sdpcodec.AppChat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { offerer.Close() })
-	answerer, err := peer.Answer(ctx, opts, carry(offerer.Local()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { answerer.Close() })
-	if err := offerer.Accept(carry(answerer.Local())); err != nil {
-		t.Fatal(err)
-	}
-	if a, err = offerer.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if b, err = answerer.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return a, b
-}
 
 type result struct {
 	ending chat.Ending
@@ -63,7 +27,7 @@ func both(t *testing.T, inA, inB string, holdB bool) (ra, rb result) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	a, b := pair(t, ctx)
+	a, b := peertest.Pair(t, ctx, sdpcodec.AppChat)
 	var wg sync.WaitGroup
 	run := func(conn *peer.Conn, input string, hold bool, r *result) {
 		defer wg.Done()

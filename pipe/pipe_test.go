@@ -13,46 +13,10 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
-	"pigeon/peer"
+	"pigeon/internal/peertest"
 	"pigeon/pipe"
 	"pigeon/sdpcodec"
 )
-
-func pair(t testing.TB, ctx context.Context) (a, b *peer.Conn) {
-	t.Helper()
-	carry := func(blob *sdpcodec.Blob) *sdpcodec.Blob {
-		text, err := blob.Encode()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := sdpcodec.Parse(text)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out
-	}
-	opts := peer.Options{Loopback: true}
-	offerer, err := peer.Offer(ctx, opts, sdpcodec.AppPipe)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { offerer.Close() })
-	answerer, err := peer.Answer(ctx, opts, carry(offerer.Local()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { answerer.Close() })
-	if err := offerer.Accept(carry(answerer.Local())); err != nil {
-		t.Fatal(err)
-	}
-	if a, err = offerer.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if b, err = answerer.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return a, b
-}
 
 // closeRecorder is an output that notes when it is closed, as a pipe to
 // `tar x` would be.
@@ -75,7 +39,7 @@ func randomBytes(n int, seed uint64) []byte {
 func TestBothWaysWithHalfClose(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	a, b := pair(t, ctx)
+	a, b := peertest.Pair(t, ctx, sdpcodec.AppPipe)
 	fromA := randomBytes(3<<20+17, 1) // several frames, an odd tail
 	fromB := randomBytes(100, 2)
 	var outA, outB closeRecorder
@@ -104,7 +68,7 @@ func TestBothWaysWithHalfClose(t *testing.T) {
 func TestOneWay(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	a, b := pair(t, ctx)
+	a, b := peertest.Pair(t, ctx, sdpcodec.AppPipe)
 	data := randomBytes(1<<20, 3)
 	var out closeRecorder
 	errs := make(chan error, 2)
@@ -130,7 +94,7 @@ func (r slowReader) Read([]byte) (int, error) { <-r.release; return 0, io.EOF }
 func TestPeerGoneIsAnError(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	offererConn, answererConn := pair(t, ctx)
+	offererConn, answererConn := peertest.Pair(t, ctx, sdpcodec.AppPipe)
 	release := make(chan struct{})
 	defer close(release)
 	errs := make(chan error, 1)
@@ -156,7 +120,7 @@ func BenchmarkPipe(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		x, y := pair(b, ctx)
+		x, y := peertest.Pair(b, ctx, sdpcodec.AppPipe)
 		b.StartTimer()
 		errs := make(chan error, 2)
 		go func() {

@@ -16,23 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"pigeon/internal/peertest"
 	"pigeon/peer"
 	"pigeon/sdpcodec"
 )
-
-// carry encodes a blob to text and parses it back, as a person would.
-func carry(t testing.TB, b *sdpcodec.Blob) *sdpcodec.Blob {
-	t.Helper()
-	text, err := b.Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := sdpcodec.Parse(text)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
 
 // session is a sharing side and a joining side, connected on loopback, with
 // their reports.
@@ -55,19 +42,7 @@ func (s *session) reports() (sharer, joiner []Report) {
 // startSession shares addr between two real peers in this process.
 func startSession(t testing.TB, ctx context.Context, addr string) *session {
 	t.Helper()
-	sharer, err := peer.Offer(ctx, peer.Options{Loopback: true}, sdpcodec.AppShare)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sharer.Close() })
-	joiner, err := peer.Answer(ctx, peer.Options{Loopback: true}, carry(t, sharer.Local()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { joiner.Close() })
-	if err := sharer.Accept(carry(t, joiner.Local())); err != nil {
-		t.Fatal(err)
-	}
+	sharer, joiner := peertest.Peers(t, ctx, sdpcodec.AppShare)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

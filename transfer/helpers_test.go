@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"pigeon/internal/peertest"
 	"pigeon/peer"
 	"pigeon/sdpcodec"
 )
@@ -28,32 +29,9 @@ func pair(t testing.TB, ctx context.Context) (a, b *peer.Conn) {
 // pairPeers is pair that also returns the peers.
 func pairPeers(t testing.TB, ctx context.Context) (offerer, answerer *peer.Peer, a, b *peer.Conn) {
 	t.Helper()
-	carry := func(blob *sdpcodec.Blob) *sdpcodec.Blob {
-		text, err := blob.Encode()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := sdpcodec.Parse(text)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out
-	}
-	opts := peer.Options{Loopback: true}
-	offerer, err := peer.Offer(ctx, opts, sdpcodec.AppSend)
+	offerer, answerer = peertest.Peers(t, ctx, sdpcodec.AppSend)
+	a, err := offerer.Connect(ctx)
 	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { offerer.Close() })
-	answerer, err = peer.Answer(ctx, opts, carry(offerer.Local()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { answerer.Close() })
-	if err := offerer.Accept(carry(answerer.Local())); err != nil {
-		t.Fatal(err)
-	}
-	if a, err = offerer.Connect(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if b, err = answerer.Connect(ctx); err != nil {
