@@ -44,6 +44,11 @@ type Options struct {
 	Loopback bool
 	// IPv4Only and IPv6Only restrict the address family of candidates.
 	IPv4Only, IPv6Only bool
+	// MDNS puts a random name ending in .local in the host candidates
+	// instead of their addresses, and answers multicast DNS queries for it
+	// on the LAN. Names of the other side's candidates are resolved either
+	// way.
+	MDNS bool
 
 	GatherTimeout  time.Duration
 	AnswerWait     time.Duration

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
 
 	"pigeon/sdpcodec"
@@ -151,6 +152,9 @@ func newPeer(opts Options, kind sdpcodec.Kind) (*Peer, error) {
 		return nil, err
 	}
 	se.SetICEUDPMux(host.mux)
+	if opts.MDNS {
+		se.SetICEMulticastDNSMode(ice.MulticastDNSModeQueryAndGather)
+	}
 	se.SetSCTPMaxReceiveBufferSize(sctpReceiveBuffer)
 	se.SetSCTPRTOMax(sctpRTOMax)
 

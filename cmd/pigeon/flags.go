@@ -28,6 +28,7 @@ func sessionFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "interface", Usage: "gather candidates only on interface `NAME` (repeatable; default: all but loopback and container or VM bridges)"},
 		&cli.BoolFlag{Name: "ipv4", Usage: "use IPv4 addresses only"},
 		&cli.BoolFlag{Name: "ipv6", Usage: "use IPv6 addresses only"},
+		&cli.BoolFlag{Name: "mdns", Usage: "hide our LAN addresses behind a random .local name, resolved by multicast DNS on the LAN"},
 		&cli.DurationFlag{Name: "connect-timeout", Value: peer.DefaultConnectTimeout, Usage: "how long to wait for the connection once the answer is in"},
 		&cli.BoolFlag{Name: "verify", Usage: "ask to confirm the verification code with the other side before any data flows"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log what the connection does"},
@@ -40,6 +41,7 @@ func sessionOptions(c *cli.Context, s *streams) (peer.Options, error) {
 		Interfaces:     c.StringSlice("interface"),
 		IPv4Only:       c.Bool("ipv4"),
 		IPv6Only:       c.Bool("ipv6"),
+		MDNS:           c.Bool("mdns"),
 		ConnectTimeout: c.Duration("connect-timeout"),
 	}
 	switch f := c.String("format"); f {

@@ -203,6 +203,30 @@ func TestNetwork(t *testing.T) {
 		}
 	})
 
+	// a'. The same LAN with --mdns on both sides: the blobs name the hosts
+	// by random .local names, resolved by multicast DNS on the LAN, and
+	// they connect from a host candidate with such a name (the remote end
+	// is host, or prflx when pion learned it from checks before the name
+	// was resolved).
+	t.Run("offline-lan-mdns", func(t *testing.T) {
+		t.Parallel()
+		lab := newLab(t)
+		lan := lab.LAN("lan", "192.168.8.0/24")
+		a, b := lab.Host("a"), lab.Host("b")
+		lan.Attach(a, "eth0")
+		lan.Attach(b, "eth0")
+		chat, join := chatOnce(t, a, b, "--mdns")
+		for _, c := range []struct {
+			who string
+			p   path
+		}{{"chat", chat}, {"join", join}} {
+			local, _, _ := strings.Cut(strings.TrimPrefix(c.p.line, "pigeon: connected: "), " <-> ")
+			if c.p.localType != "host" || !strings.Contains(local, ".local:") || (c.p.remoteType != "host" && c.p.remoteType != "prflx") {
+				t.Errorf("%s: path %q, want a .local host candidate to host or prflx", c.who, c.p.line)
+			}
+		}
+	})
+
 	// b. Behind endpoint-independent NATs with a STUN server: each side
 	// sends from the mapping STUN found (srflx) to the other's router. The
 	// remote end is srflx as the blob named it, or prflx if pion learned
