@@ -1,0 +1,143 @@
+package bench
+
+import (
+	"crypto/rand"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// BenchmarkSendFile: `pigeon send FILE` to `pigeon join --yes`, two
+// processes over loopback, for a 256 MiB and a 1 GiB file. It reports the
+// rate and each side's peak memory (maximum resident set size), against a
+// raw TCP copy of the same file between two sockets in this process.
+//
+//	go test -run '^$' -bench SendFile -benchtime 1x ./bench/
+func BenchmarkSendFile(b *testing.B) {
+	dir := b.TempDir()
+	pigeon := build(b, dir, "pigeon/cmd/pigeon")
+	for _, size := range []int64{256 << 20, 1 << 30} {
+		src := filepath.Join(dir, "file")
+		writeRandom(b, src, size)
+		name := map[int64]string{256 << 20: "256MiB", 1 << 30: "1GiB"}[size]
+		b.Run("pigeon/"+name, func(b *testing.B) {
+			b.SetBytes(size)
+			for b.Loop() {
+				sendOnce(b, pigeon, dir, src)
+			}
+		})
+		b.Run("tcp/"+name, func(b *testing.B) {
+			b.SetBytes(size)
+			for b.Loop() {
+				tcpCopy(b, src, filepath.Join(dir, "tcp-copy"))
+			}
+		})
+		os.Remove(src)
+	}
+}
+
+func writeRandom(b *testing.B, path string, size int64) {
+	b.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := io.CopyN(f, rand.Reader, size); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func sendOnce(b *testing.B, pigeon, dir, src string) {
+	b.Helper()
+	b.StopTimer()
+	work, err := os.MkdirTemp(dir, "run")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer os.RemoveAll(work)
+	offer, answer, dst := filepath.Join(work, "offer"), filepath.Join(work, "answer"), filepath.Join(work, "dst")
+	if err := os.Mkdir(dst, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	send := exec.Command(pigeon, "send", "--out", offer, "--in", answer, src)
+	join := exec.Command(pigeon, "join", "--yes", "--dir", dst, "--in", offer, "--out", answer)
+	for _, c := range []*exec.Cmd{send, join} {
+		c.Stderr = io.Discard
+		c.WaitDelay = time.Minute
+	}
+	b.StartTimer()
+	if err := send.Start(); err != nil {
+		b.Fatal(err)
+	}
+	if err := join.Run(); err != nil {
+		b.Fatalf("pigeon join: %v", err)
+	}
+	if err := send.Wait(); err != nil {
+		b.Fatalf("pigeon send: %v", err)
+	}
+	b.StopTimer()
+	b.ReportMetric(peakMiB(send), "send-peak-MiB")
+	b.ReportMetric(peakMiB(join), "join-peak-MiB")
+	b.StartTimer()
+}
+
+// peakMiB is a finished process's maximum resident set size.
+func peakMiB(c *exec.Cmd) float64 {
+	if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		return float64(ru.Maxrss) / 1024 // Linux reports KiB
+	}
+	return 0
+}
+
+func tcpCopy(b *testing.B, src, dst string) {
+	b.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	done := make(chan error, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			done <- err
+			return
+		}
+		defer c.Close()
+		f, err := os.Create(dst)
+		if err != nil {
+			done <- err
+			return
+		}
+		_, err = io.Copy(f, c)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		done <- err
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := os.Open(src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := io.Copy(c, f); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	c.Close()
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+	os.Remove(dst)
+}
