@@ -87,20 +87,9 @@ func localPrefixes() []netip.Prefix {
 	}
 	var out []netip.Prefix
 	for _, a := range addrs {
-		n, ok := a.(*net.IPNet)
-		if !ok {
-			continue
+		if p, ok := prefixOf(a); ok {
+			out = append(out, p.Masked())
 		}
-		ip, ok := netip.AddrFromSlice(n.IP)
-		if !ok {
-			continue
-		}
-		ones, _ := n.Mask.Size()
-		ip = ip.Unmap()
-		if ip.Is4() && ones > 32 {
-			ones -= 96
-		}
-		out = append(out, netip.PrefixFrom(ip, ones).Masked())
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package peer
 
 import (
 	"net"
+	"net/netip"
 	"strings"
 
 	"github.com/pion/webrtc/v4"
@@ -25,12 +26,19 @@ func isVirtual(name string) bool {
 	return false
 }
 
-// applyInterfaces sets where candidates are gathered. By default: every
-// interface but loopback and container or VM bridges, and no link-local
-// addresses (they need an interface zone that a blob does not carry).
-// Naming interfaces overrides the default.
-func applyInterfaces(se *webrtc.SettingEngine, o Options) {
-	loopbackOnly := o.Loopback
+// loopbackOnly reports whether candidates come from loopback alone: when
+// asked, or on a machine with no network, where the other end can only be
+// this machine.
+func loopbackOnly(o Options) bool {
+	return o.Loopback || (len(o.Interfaces) == 0 && !hasNetwork())
+}
+
+// applyInterfaces sets where pion gathers its own candidates (server
+// reflexive and relayed; host candidates come from [listenHost]) by the same
+// policy as [hostAddresses]: by default every interface but loopback and
+// container or VM bridges, only [usable] addresses; naming interfaces
+// overrides the default.
+func applyInterfaces(se *webrtc.SettingEngine, o Options, loopOnly bool) {
 	if len(o.Interfaces) > 0 {
 		names := map[string]bool{}
 		for _, n := range o.Interfaces {
@@ -42,22 +50,17 @@ func applyInterfaces(se *webrtc.SettingEngine, o Options) {
 		se.SetInterfaceFilter(func(name string) bool { return names[name] })
 	} else {
 		se.SetInterfaceFilter(func(name string) bool { return !isVirtual(name) })
-		if !o.Loopback && !hasNetwork() {
-			// A machine with no network: the other end can only be here.
-			loopbackOnly = true
-		}
 	}
-	if loopbackOnly {
+	if loopOnly {
 		se.SetIncludeLoopbackCandidate(true)
 	}
 	se.SetIPFilter(func(ip net.IP) bool {
-		switch {
-		case o.IPv4Only && ip.To4() == nil, o.IPv6Only && ip.To4() != nil:
+		a, ok := netip.AddrFromSlice(ip)
+		if !ok {
 			return false
-		case loopbackOnly:
-			return ip.IsLoopback()
 		}
-		return !ip.IsLinkLocalUnicast()
+		a = a.Unmap()
+		return (!loopOnly || a.IsLoopback()) && usable(a, o)
 	})
 }
 
@@ -77,12 +80,44 @@ func hasNetwork() bool {
 		if ifi.Flags&net.FlagUp == 0 || ifi.Flags&net.FlagLoopback != 0 || isVirtual(ifi.Name) {
 			continue
 		}
-		addrs, _ := ifi.Addrs()
-		for _, a := range addrs {
-			if n, ok := a.(*net.IPNet); ok && !n.IP.IsLinkLocalUnicast() && !n.IP.IsLoopback() {
+		for _, p := range interfacePrefixes(ifi) {
+			if !p.Addr().IsLinkLocalUnicast() && !p.Addr().IsLoopback() {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// interfacePrefixes lists an interface's addresses with their subnets,
+// IPv4 ones unmapped.
+func interfacePrefixes(ifi net.Interface) []netip.Prefix {
+	addrs, err := ifi.Addrs()
+	if err != nil {
+		return nil
+	}
+	var out []netip.Prefix
+	for _, a := range addrs {
+		if p, ok := prefixOf(a); ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// prefixOf turns an interface address into a prefix, IPv4 unmapped.
+func prefixOf(a net.Addr) (netip.Prefix, bool) {
+	n, ok := a.(*net.IPNet)
+	if !ok {
+		return netip.Prefix{}, false
+	}
+	ip, ok := netip.AddrFromSlice(n.IP)
+	if !ok {
+		return netip.Prefix{}, false
+	}
+	ones, _ := n.Mask.Size()
+	if ip.Is4In6() && ones > 32 {
+		ones -= 96
+	}
+	return netip.PrefixFrom(ip.Unmap(), ones), true
 }

@@ -28,8 +28,8 @@ func (h *hostSockets) Close() error {
 }
 
 // listenHost opens the host sockets for the options' candidate policy.
-func listenHost(o Options) (*hostSockets, error) {
-	addrs := hostAddresses(o)
+func listenHost(o Options, loopOnly bool) (*hostSockets, error) {
+	addrs := hostAddresses(o, loopOnly)
 	if len(addrs) == 0 {
 		return nil, errNoAddresses
 	}
@@ -93,12 +93,11 @@ func closeAll(conns []net.PacketConn) {
 // link-local addresses (they need a zone a blob does not carry) and without
 // what ICE forbids (IPv4-compatible and site-local IPv6); loopback only
 // when asked or when there is nothing else.
-func hostAddresses(o Options) []netip.Addr {
+func hostAddresses(o Options, loopbackOnly bool) []netip.Addr {
 	named := map[string]bool{}
 	for _, n := range o.Interfaces {
 		named[n] = true
 	}
-	loopbackOnly := o.Loopback || (len(o.Interfaces) == 0 && !hasNetwork())
 	ifs, err := net.Interfaces()
 	if err != nil {
 		return nil
@@ -116,19 +115,9 @@ func hostAddresses(o Options) []netip.Addr {
 		case len(named) == 0 && isVirtual(ifi.Name):
 			continue
 		}
-		addrs, _ := ifi.Addrs()
-		for _, a := range addrs {
-			n, ok := a.(*net.IPNet)
-			if !ok {
-				continue
-			}
-			ip, ok := netip.AddrFromSlice(n.IP)
-			if !ok {
-				continue
-			}
-			ip = ip.Unmap()
-			if usable(ip, o) {
-				out = append(out, ip)
+		for _, p := range interfacePrefixes(ifi) {
+			if usable(p.Addr(), o) {
+				out = append(out, p.Addr())
 			}
 		}
 	}

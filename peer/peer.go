@@ -146,8 +146,9 @@ func newPeer(opts Options, kind sdpcodec.Kind) (*Peer, error) {
 			return nil, err
 		}
 	}
-	applyInterfaces(&se, opts)
-	host, err := listenHost(opts)
+	loopOnly := loopbackOnly(opts)
+	applyInterfaces(&se, opts, loopOnly)
+	host, err := listenHost(opts, loopOnly)
 	if err != nil {
 		return nil, err
 	}
