@@ -56,11 +56,7 @@ func Receive(ctx context.Context, conn Conn, opts ReceiveOptions) (Stats, error)
 	defer l.close()
 	fail := func(err error) (Stats, error) {
 		st.Elapsed = time.Since(start)
-		var pe *PeerError
-		if !errors.As(err, &pe) && !errors.Is(err, ErrIncomplete) {
-			l.abort(err.Error())
-		}
-		return st, err
+		return st, l.fail(err)
 	}
 
 	var m manifest

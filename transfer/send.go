@@ -46,11 +46,7 @@ func Send(ctx context.Context, conn Conn, entries []Entry, opts SendOptions) (St
 	defer l.close()
 	fail := func(err error) (Stats, error) {
 		st.Elapsed = time.Since(start)
-		var pe *PeerError
-		if !errors.As(err, &pe) && !errors.Is(err, ErrIncomplete) {
-			l.abort(err.Error())
-		}
-		return st, err
+		return st, l.fail(err)
 	}
 
 	if err := l.writeJSON(frameManifest, toWire(entries)); err != nil {

@@ -257,3 +257,13 @@ func (l *link) readJSON(ctx context.Context, want byte, v any) error {
 }
 
 func fsMode(m uint32) fs.FileMode { return fs.FileMode(m) & fs.ModePerm }
+
+// fail tells the peer why we stop, unless the peer stopped first or the
+// connection is gone, and returns err.
+func (l *link) fail(err error) error {
+	var pe *PeerError
+	if !errors.As(err, &pe) && !errors.Is(err, ErrIncomplete) {
+		l.abort(err.Error())
+	}
+	return err
+}
