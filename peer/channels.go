@@ -6,6 +6,8 @@ import (
 
 	"github.com/pion/datachannel"
 	"github.com/pion/webrtc/v4"
+
+	"pigeon/sdpcodec"
 )
 
 // Channels besides channel 0.
@@ -156,6 +158,10 @@ func (p *Peer) AcceptChannel(ctx context.Context) (*Conn, error) {
 // onDataChannel takes a channel the other side opened: once it is open and
 // detached, it is queued for AcceptChannel.
 func (p *Peer) onDataChannel(dc *webrtc.DataChannel) {
+	if dc.Label() == controlLabel && p.kind == sdpcodec.Answer && !p.foreign {
+		dc.OnOpen(func() { p.onControlOpen(dc) })
+		return
+	}
 	c := newConn(p, dc)
 	dc.OnOpen(func() {
 		rw, err := dc.Detach()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"sync"
 
 	"github.com/pion/ice/v4"
 )
@@ -17,23 +18,33 @@ const socketBuffer = 4 << 20
 
 // hostSockets listens on one UDP socket per address a host candidate may
 // use, all on the same port when it is free everywhere (so a blob carries
-// the port once), with large buffers. pion multiplexes them.
+// the port once), with large buffers, and gives them to pion as one
+// [ice.UDPMux]. Pion lists its addresses at every gathering, so when the
+// network changes and ICE restarts, the new addresses get sockets (on the
+// same port when it is free) and sockets on addresses that went away are
+// closed.
 type hostSockets struct {
-	mux   *ice.MultiUDPMuxDefault
-	conns []net.PacketConn
+	list func() []netip.Addr // the addresses to listen on now
+
+	mu     sync.Mutex
+	port   int // the port of the first socket, tried first for new ones
+	muxes  map[netip.Addr]*ice.UDPMuxDefault
+	closed bool
 }
 
-func (h *hostSockets) Close() error {
-	return h.mux.Close()
-}
+var _ ice.UDPMux = (*hostSockets)(nil)
 
 // listenHost opens the host sockets for the options' candidate policy.
 func listenHost(o Options, loopOnly bool) (*hostSockets, error) {
-	addrs := hostAddresses(o, loopOnly)
+	h := &hostSockets{
+		list:  func() []netip.Addr { return hostAddresses(o, loopOnly) },
+		muxes: map[netip.Addr]*ice.UDPMuxDefault{},
+	}
+	addrs := h.list()
 	if len(addrs) == 0 {
 		return nil, errNoAddresses
 	}
-	var conns []net.PacketConn
+	var conns []*net.UDPConn
 	var err error
 	for range 5 {
 		conns, err = listenSamePort(addrs)
@@ -45,33 +56,122 @@ func listenHost(o Options, loopOnly bool) (*hostSockets, error) {
 		// No port free on every address: one port each.
 		conns = conns[:0]
 		for _, a := range addrs {
-			c, lerr := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(a, 0)))
+			c, lerr := listenUDP(a, 0)
 			if lerr != nil {
-				closeAll(conns)
+				for _, c := range conns {
+					_ = c.Close()
+				}
 				return nil, fmt.Errorf("listening on %s: %w", a, lerr)
 			}
 			conns = append(conns, c)
 		}
 	}
-	muxes := make([]ice.UDPMux, len(conns))
+	h.port = conns[0].LocalAddr().(*net.UDPAddr).Port
 	for i, c := range conns {
-		uc := c.(*net.UDPConn)
-		_ = uc.SetReadBuffer(socketBuffer)
-		_ = uc.SetWriteBuffer(socketBuffer)
-		muxes[i] = ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: c})
+		h.muxes[addrs[i]] = ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: c})
 	}
-	return &hostSockets{mux: ice.NewMultiUDPMuxDefault(muxes...), conns: conns}, nil
+	return h, nil
+}
+
+// GetListenAddresses lists the sockets' addresses after bringing them up to
+// date with the network: pion calls it each time it gathers.
+func (h *hostSockets) GetListenAddresses() []net.Addr {
+	want := h.list()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil
+	}
+	keep := map[netip.Addr]bool{}
+	var out []net.Addr
+	for _, a := range want {
+		keep[a] = true
+		m, ok := h.muxes[a]
+		if !ok {
+			c, err := listenUDP(a, h.port)
+			if err != nil {
+				c, err = listenUDP(a, 0)
+			}
+			if err != nil {
+				continue // the address went away again, or is not ours yet
+			}
+			m = ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: c})
+			h.muxes[a] = m
+		}
+		out = append(out, m.LocalAddr())
+	}
+	for a, m := range h.muxes {
+		if !keep[a] {
+			_ = m.Close()
+			delete(h.muxes, a)
+		}
+	}
+	return out
+}
+
+// GetConn returns the connection for ufrag on the socket of addr.
+func (h *hostSockets) GetConn(ufrag string, addr net.Addr) (net.PacketConn, error) {
+	ua, ok := addr.(*net.UDPAddr)
+	if !ok {
+		return nil, fmt.Errorf("no host socket for %v", addr)
+	}
+	ip, _ := netip.AddrFromSlice(ua.IP)
+	h.mu.Lock()
+	m, ok := h.muxes[ip.Unmap()]
+	h.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("no host socket for %v", addr)
+	}
+	return m.GetConn(ufrag, addr)
+}
+
+// RemoveConnByUfrag drops the connections for ufrag on every socket.
+func (h *hostSockets) RemoveConnByUfrag(ufrag string) {
+	h.mu.Lock()
+	muxes := make([]*ice.UDPMuxDefault, 0, len(h.muxes))
+	for _, m := range h.muxes {
+		muxes = append(muxes, m)
+	}
+	h.mu.Unlock()
+	for _, m := range muxes {
+		m.RemoveConnByUfrag(ufrag)
+	}
+}
+
+// Close closes every socket.
+func (h *hostSockets) Close() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	for a, m := range h.muxes {
+		_ = m.Close()
+		delete(h.muxes, a)
+	}
+	return nil
 }
 
 var errNoAddresses = errors.New("no network address to use: is this computer on a network?")
 
-func listenSamePort(addrs []netip.Addr) ([]net.PacketConn, error) {
-	var conns []net.PacketConn
+// listenUDP listens on a and port (0: any) with large buffers.
+func listenUDP(a netip.Addr, port int) (*net.UDPConn, error) {
+	c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(a, uint16(port))))
+	if err != nil {
+		return nil, err
+	}
+	_ = c.SetReadBuffer(socketBuffer)
+	_ = c.SetWriteBuffer(socketBuffer)
+	return c, nil
+}
+
+func listenSamePort(addrs []netip.Addr) ([]*net.UDPConn, error) {
+	var conns []*net.UDPConn
 	port := 0
 	for _, a := range addrs {
-		c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(a, uint16(port))))
+		c, err := listenUDP(a, port)
 		if err != nil {
-			closeAll(conns)
+			for _, c := range conns {
+				_ = c.Close()
+			}
 			return nil, err
 		}
 		if port == 0 {
@@ -80,12 +180,6 @@ func listenSamePort(addrs []netip.Addr) ([]net.PacketConn, error) {
 		conns = append(conns, c)
 	}
 	return conns, nil
-}
-
-func closeAll(conns []net.PacketConn) {
-	for _, c := range conns {
-		_ = c.Close()
-	}
 }
 
 // hostAddresses lists the addresses host candidates use: by default every

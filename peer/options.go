@@ -54,12 +54,22 @@ type Options struct {
 	AnswerWait     time.Duration
 	ConnectTimeout time.Duration
 	LostTimeout    time.Duration
+	// ReconnectWait is how long a connection that counts as lost (after
+	// LostTimeout) keeps waiting to come back, by itself or through a
+	// reconnect blob given to [Peer.Reconnect], before the peer ends with
+	// [ErrPeerLost]. Zero: it ends at once.
+	ReconnectWait time.Duration
 
 	// LoggerFactory receives pion's logs; nil discards them.
 	LoggerFactory logging.LoggerFactory
 	// OnState, if set, is called on every state change, from pion's
 	// goroutines: it must not block.
 	OnState func(State)
+	// OnNetworkChange, if set, is called when this computer's addresses
+	// changed during the session and ICE restarted for them, with the
+	// reconnect blob to carry if the other side was not told in band. It
+	// must not block.
+	OnNetworkChange func(NetworkChange)
 }
 
 func (o Options) withDefaults() Options {

@@ -8,10 +8,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/pion/datachannel"
 	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
 
@@ -31,6 +33,13 @@ type Peer struct {
 	opened chan struct{} // closed once channel 0 is open and detached
 	done   chan struct{} // closed once the peer has ended; err says why
 
+	foreign bool                  // the other side is not pigeon: no restarts
+	se      *webrtc.SettingEngine // pion's copy, for restart credentials
+
+	restartMu   sync.Mutex // serializes ICE restarts; guards the fields below
+	gen         uint16
+	remoteCands []sdpcodec.Candidate // the other side's, as last known
+
 	mu        sync.Mutex
 	remote    *sdpcodec.Blob
 	started   time.Time // answer applied (offerer) or made (answerer)
@@ -40,6 +49,9 @@ type Peer struct {
 	lostTimer *time.Timer
 	connTimer *time.Timer
 	state     State
+	waiting   bool                        // lost, waiting up to ReconnectWait for a reconnection
+	control   *webrtc.DataChannel         // pigeon peers' control channel, once open
+	controlRW datachannel.ReadWriteCloser // and its detached end
 }
 
 // Offer makes an offering peer for app and gathers its candidates; its blob
@@ -87,7 +99,12 @@ func AnswerForeign(ctx context.Context, opts Options, offer *sdpcodec.Foreign) (
 	if err != nil {
 		return nil, err
 	}
-	return answer(ctx, opts, summary, offer.SDP)
+	p, err := answer(ctx, opts, summary, offer.SDP)
+	if err != nil {
+		return nil, err
+	}
+	p.foreign = true
+	return p, nil
 }
 
 func answer(ctx context.Context, opts Options, offer *sdpcodec.Blob, sdp string) (*Peer, error) {
@@ -138,6 +155,12 @@ func newPeer(opts Options, kind sdpcodec.Kind) (*Peer, error) {
 	// first connection may last as long as a human takes (AnswerWait).
 	half := opts.LostTimeout / 2
 	se.SetICETimeouts(half, opts.AnswerWait, min(time.Second, half/2))
+	// pion gives up on a candidate pair after seven checks (1.4 s). The
+	// other side may start checking much later: a person carries the answer
+	// or a reconnect blob, or it notices our ICE restart only when the
+	// connection went silent. A pair that gave up answers the other side's
+	// checks but never nominates, so checks go on as long as we wait.
+	se.SetICEMaxBindingRequests(math.MaxUint16)
 	se.SetSTUNGatherTimeout(opts.GatherTimeout)
 	se.DetachDataChannels()
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
@@ -152,7 +175,7 @@ func newPeer(opts Options, kind sdpcodec.Kind) (*Peer, error) {
 	if err != nil {
 		return nil, err
 	}
-	se.SetICEUDPMux(host.mux)
+	se.SetICEUDPMux(host)
 	if opts.MDNS {
 		se.SetICEMulticastDNSMode(ice.MulticastDNSModeQueryAndGather)
 	}
@@ -160,6 +183,11 @@ func newPeer(opts Options, kind sdpcodec.Kind) (*Peer, error) {
 	se.SetSCTPRTOMax(sctpRTOMax)
 
 	api := webrtc.NewAPI(webrtc.WithSettingEngine(se))
+	apiSE, err := settingEngineOf(api)
+	if err != nil {
+		host.Close()
+		return nil, err
+	}
 	pc, err := api.NewPeerConnection(webrtc.Configuration{
 		ICEServers:   opts.ICEServers,
 		Certificates: []webrtc.Certificate{*cert},
@@ -182,6 +210,7 @@ func newPeer(opts Options, kind sdpcodec.Kind) (*Peer, error) {
 		pc:     pc,
 		opened: make(chan struct{}),
 		done:   make(chan struct{}),
+		se:     apiSE,
 	}
 	p.main = newConn(p, dc)
 	p.channels.init()
@@ -264,6 +293,7 @@ func (p *Peer) AcceptForeign(answer *sdpcodec.Foreign) error {
 	if err != nil {
 		return err
 	}
+	p.foreign = true
 	return p.accept(summary, func() string { return answer.SDP })
 }
 
@@ -415,6 +445,12 @@ func (p *Peer) onOpen() {
 	}
 	p.mu.Unlock()
 	close(p.opened)
+	if !p.foreign {
+		if p.kind == sdpcodec.Offer {
+			p.openControl()
+		}
+		go p.watchNetwork()
+	}
 }
 
 func (p *Peer) onConnectionState(s webrtc.PeerConnectionState) {
@@ -434,17 +470,25 @@ func (p *Peer) onConnectionState(s webrtc.PeerConnectionState) {
 		return
 	}
 	p.mu.Lock()
-	if p.lostTimer != nil {
-		p.lostTimer.Stop()
-		p.lostTimer = nil
-	}
-	if st == StateDisconnected {
-		p.lostTimer = time.AfterFunc(p.opts.LostTimeout/2, func() { p.end(ErrPeerLost) })
+	switch st {
+	case StateConnected:
+		if p.lostTimer != nil {
+			p.lostTimer.Stop()
+			p.lostTimer = nil
+		}
+		p.waiting = false
+	case StateDisconnected:
+		p.armLostLocked(p.opts.LostTimeout / 2)
 	}
 	p.state = st
 	p.mu.Unlock()
 	if p.opts.OnState != nil {
 		p.opts.OnState(st)
+	}
+	if st == StateDisconnected && !p.foreign {
+		// The other side may have moved: restart towards where it may be
+		// now, which it does too when it notices.
+		go p.restartNext()
 	}
 	switch st {
 	case StateFailed:
@@ -459,6 +503,42 @@ func (p *Peer) onConnectionState(s webrtc.PeerConnectionState) {
 		// other side closed the connection.
 		p.end(ErrPeerClosed)
 	}
+}
+
+// armLost starts the countdown to declaring the peer lost, unless it runs.
+func (p *Peer) armLost(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.armLostLocked(d)
+}
+
+func (p *Peer) armLostLocked(d time.Duration) {
+	if p.lostTimer == nil && p.err == nil {
+		p.lostTimer = time.AfterFunc(d, p.onLost)
+	}
+}
+
+// onLost runs when the connection stayed down for the lost timeout: the
+// peer is lost, or, with a ReconnectWait, waits that much longer for it
+// to come back.
+func (p *Peer) onLost() {
+	p.mu.Lock()
+	if p.state == StateConnected {
+		p.lostTimer = nil
+		p.mu.Unlock()
+		return
+	}
+	if p.opts.ReconnectWait > 0 && !p.waiting {
+		p.waiting = true
+		p.lostTimer = time.AfterFunc(p.opts.ReconnectWait, p.onLost)
+		p.mu.Unlock()
+		if p.opts.OnState != nil {
+			p.opts.OnState(StateWaiting)
+		}
+		return
+	}
+	p.mu.Unlock()
+	p.end(ErrPeerLost)
 }
 
 // end records why the peer ended, the first time, and tears it down.

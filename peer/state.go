@@ -5,13 +5,17 @@ type State int
 
 // The states a peer goes through. A peer that connects reports Checking and
 // then Connected; it may report Disconnected and Connected again when its
-// link drops briefly; it ends in Failed or Closed.
+// link drops briefly, and Restarting, Checking and Connected when ICE
+// restarts (after a network change); with [Options.ReconnectWait] it reports
+// Waiting once the connection counts as lost; it ends in Failed or Closed.
 const (
 	StateChecking State = iota + 1
 	StateConnected
 	StateDisconnected
 	StateFailed
 	StateClosed
+	StateRestarting
+	StateWaiting
 )
 
 func (s State) String() string {
@@ -26,6 +30,10 @@ func (s State) String() string {
 		return "failed"
 	case StateClosed:
 		return "closed"
+	case StateRestarting:
+		return "restarting"
+	case StateWaiting:
+		return "waiting"
 	}
 	return "unknown"
 }

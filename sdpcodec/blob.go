@@ -28,22 +28,30 @@ const (
 	fingerprintLen = 32
 	trailerLen     = 3 // T (offers: CRC-8; answers: binding low byte), then CRC-16
 	listStart      = headerLen + fingerprintLen
-	minBlobLen     = listStart + 1 + trailerLen // header, fingerprint, empty list, trailer
-	emptyListTag   = 0xB0
-	maxBinding     = 0xFFF
-	maxApp         = 0xF
+	// A reconnect blob has no fingerprint: its list starts after the
+	// session and generation fields.
+	reconnectListStart = headerLen + 2 + 2
+	minBlobLen         = listStart + 1 + trailerLen // header, fingerprint, empty list, trailer
+	emptyListTag       = 0xB0
+	maxBinding         = 0xFFF
+	maxApp             = 0xF
+	maxSession         = 0x7FFF
+	fromOffererBit     = 0x8000
 )
 
 // textEncoding is the alphabet of the text form: RFC 4648 base32, no padding.
 var textEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 
-// Kind says whether a blob is an offer or an answer.
+// Kind says whether a blob is an offer, an answer or a reconnect blob.
 type Kind uint8
 
 // Kinds of blob.
 const (
 	Offer  Kind = 1
 	Answer Kind = 2
+	// Reconnect restarts ICE in a running session, after a network change,
+	// when the peers cannot tell each other over the connection.
+	Reconnect Kind = 3
 )
 
 func (k Kind) String() string {
@@ -52,6 +60,8 @@ func (k Kind) String() string {
 		return "offer"
 	case Answer:
 		return "answer"
+	case Reconnect:
+		return "reconnect blob"
 	}
 	return fmt.Sprintf("kind %d", uint8(k))
 }
@@ -92,8 +102,19 @@ type Blob struct {
 	// Binding ties an answer to its offer (12 bits, see [BindingOf]); answers
 	// only, 0 in offers.
 	Binding uint16
-	// Fingerprint is the SHA-256 fingerprint of the sender's DTLS certificate.
+	// Fingerprint is the SHA-256 fingerprint of the sender's DTLS certificate;
+	// zero in reconnect blobs, whose receiver knows it.
 	Fingerprint [32]byte
+	// Session ties a reconnect blob to its session (15 bits, see [SessionOf]);
+	// reconnect blobs only.
+	Session uint16
+	// FromOfferer says which side of the session sent a reconnect blob.
+	FromOfferer bool
+	// Generation is the ICE generation: 0 for the session's first
+	// connection, counting up with each ICE restart. Offers and answers are
+	// always generation 0; a reconnect blob's is 1 or more. [Blob.SDP] uses
+	// the credentials of [CredentialsAt] this generation.
+	Generation uint16
 	// Candidates are the sender's ICE candidates in priority order, best first.
 	Candidates []Candidate
 }
@@ -162,8 +183,21 @@ func (b *Blob) marshal() ([]byte, error) {
 		}
 		kindBit = 1 << 4
 		low4 = byte(b.Binding >> 8)
+	case Reconnect:
+		if b.App != 0 || b.Binding != 0 || b.Fingerprint != ([32]byte{}) {
+			return nil, fmt.Errorf("%w: a reconnect blob carries no app, binding or fingerprint", ErrInvalid)
+		}
+		if b.Session > maxSession {
+			return nil, fmt.Errorf("%w: session %#x does not fit in 15 bits", ErrInvalid, b.Session)
+		}
+		if b.Generation == 0 {
+			return nil, fmt.Errorf("%w: a reconnect blob's generation is 1 or more", ErrInvalid)
+		}
 	default:
-		return nil, fmt.Errorf("%w: %s is neither offer nor answer", ErrInvalid, b.Kind)
+		return nil, fmt.Errorf("%w: %s is not a kind of blob", ErrInvalid, b.Kind)
+	}
+	if b.Kind != Reconnect && b.Generation != 0 {
+		return nil, fmt.Errorf("%w: an %s is always generation 0, got %d", ErrInvalid, b.Kind, b.Generation)
 	}
 	if len(b.Candidates) > MaxCandidates {
 		return nil, fmt.Errorf("%w: %d candidates, at most %d fit", ErrInvalid, len(b.Candidates), MaxCandidates)
@@ -171,7 +205,15 @@ func (b *Blob) marshal() ([]byte, error) {
 
 	buf := make([]byte, 0, listStart+len(b.Candidates)*(1+16+2)+1+trailerLen)
 	buf = append(buf, Version<<5|kindBit|low4)
-	buf = append(buf, b.Fingerprint[:]...)
+	if b.Kind == Reconnect {
+		session := b.Session
+		if b.FromOfferer {
+			session |= fromOffererBit
+		}
+		buf = append(buf, byte(session>>8), byte(session), byte(b.Generation>>8), byte(b.Generation))
+	} else {
+		buf = append(buf, b.Fingerprint[:]...)
+	}
 	if len(b.Candidates) == 0 {
 		buf = append(buf, emptyListTag)
 	}
@@ -187,13 +229,13 @@ func (b *Blob) marshal() ([]byte, error) {
 	return appendTrailer(buf, b.Kind, byte(b.Binding)), nil
 }
 
-// appendTrailer appends the trailer to body: one byte T (for offers, the CRC-8
-// of body; for answers, bindingLow), then the CRC-16 of body and T. The CRC-16
+// appendTrailer appends the trailer to body: one byte T (for offers and
+// reconnect blobs, the CRC-8 of body; for answers, bindingLow), then the CRC-16 of body and T. The CRC-16
 // does not depend on the kind, so a changed kind bit is caught like any other
 // changed bit.
 func appendTrailer(body []byte, kind Kind, bindingLow byte) []byte {
 	t := bindingLow
-	if kind == Offer {
+	if kind != Answer {
 		t = crc8(body)
 	}
 	body = append(body, t)

@@ -141,11 +141,18 @@ func randomCandidate(r *rand.Rand, prev *Candidate) Candidate {
 
 func randomBlob(r *rand.Rand) *Blob {
 	b := &Blob{Kind: Offer, App: App(1 + r.IntN(15))}
-	if r.IntN(2) == 0 {
+	switch r.IntN(3) {
+	case 1:
 		b.Kind, b.App, b.Binding = Answer, 0, uint16(r.IntN(0x1000))
+	case 2:
+		b.Kind, b.App = Reconnect, 0
+		b.Session, b.FromOfferer = uint16(r.IntN(maxSession+1)), r.IntN(2) == 0
+		b.Generation = uint16(1 + r.IntN(0xFFFF))
 	}
-	for i := range b.Fingerprint {
-		b.Fingerprint[i] = byte(r.Uint32())
+	if b.Kind != Reconnect {
+		for i := range b.Fingerprint {
+			b.Fingerprint[i] = byte(r.Uint32())
+		}
 	}
 	n := r.IntN(MaxCandidates + 1)
 	for i := range n {

@@ -16,11 +16,45 @@ const credentialsLabel = "pigeon v1 ice credentials"
 // They are unique because every session uses a fresh certificate. They are not
 // secret from anyone who sees the blob, but neither would carried credentials
 // be; the DTLS fingerprint is what authenticates the peer. An ICE restart needs
-// fresh credentials, which v1 does not define.
+// fresh credentials: see [CredentialsAt].
 func Credentials(fp [32]byte) (ufrag, pwd string) {
 	h := sha256.New()
 	h.Write([]byte(credentialsLabel))
 	h.Write(fp[:])
 	sum := h.Sum(nil)
 	return hex.EncodeToString(sum[0:4]), hex.EncodeToString(sum[4:20])
+}
+
+// CredentialsAt returns the ICE credentials of the peer with fingerprint fp
+// in ICE generation gen: [Credentials] for generation 0, the session's first
+// connection; for each restart after it, the same construction over
+// fp || gen (gen as two big-endian bytes), so every generation has fresh
+// credentials that both sides know without carrying them.
+func CredentialsAt(fp [32]byte, gen uint16) (ufrag, pwd string) {
+	if gen == 0 {
+		return Credentials(fp)
+	}
+	h := sha256.New()
+	h.Write([]byte(credentialsLabel))
+	h.Write(fp[:])
+	h.Write([]byte{byte(gen >> 8), byte(gen)})
+	sum := h.Sum(nil)
+	return hex.EncodeToString(sum[0:4]), hex.EncodeToString(sum[4:20])
+}
+
+// sessionLabel separates this use of SHA-256 from any other.
+const sessionLabel = "pigeon v1 session"
+
+// SessionOf returns the session value a reconnect blob of the session
+// between the offer's and the answer's fingerprints carries: the first 15
+// bits of SHA-256("pigeon v1 session" || offerer || answerer). Like an
+// answer's binding it guards against pasting a blob into the wrong session;
+// it is not a security measure.
+func SessionOf(offerer, answerer [32]byte) uint16 {
+	h := sha256.New()
+	h.Write([]byte(sessionLabel))
+	h.Write(offerer[:])
+	h.Write(answerer[:])
+	sum := h.Sum(nil)
+	return (uint16(sum[0])<<8 | uint16(sum[1])) & maxSession
 }

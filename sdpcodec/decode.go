@@ -1,6 +1,7 @@
 package sdpcodec
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -111,40 +112,68 @@ func decode(text string) (*Blob, error) {
 	default:
 		return nil, &VersionError{Version: v}
 	}
-	kind := Offer
-	if buf[0]&0x10 != 0 {
+	kind, start := Offer, listStart
+	switch {
+	case buf[0]&0x10 != 0:
 		kind = Answer
+	case buf[0]&0xF == 0:
+		kind, start = Reconnect, reconnectListStart
 	}
 
-	if len(buf) < listStart+trailerLen {
-		return nil, classifyDamage(buf, false)
+	if len(buf) < start+trailerLen {
+		return nil, classifyKindDamage(buf, kind, false)
 	}
 	body, trailer := buf[:len(buf)-trailerLen], buf[len(buf)-trailerLen:]
-	// The CRC-16 is checked first and the same way for both kinds, so that it
-	// also covers the kind bit; only then does the kind say what T holds.
+	// The CRC-16 is checked first and the same way for every kind, so that
+	// it also covers the kind bits; only then does the kind say what T holds.
 	sum := crc16(buf[:len(buf)-2])
 	sumOK := trailer[1] == byte(sum>>8) && trailer[2] == byte(sum)
-	if sumOK && kind == Offer {
+	if sumOK && kind != Answer {
 		sumOK = trailer[0] == crc8(body)
 	}
 	if !sumOK || !canonical {
-		return nil, classifyDamage(buf, sumOK)
+		return nil, classifyKindDamage(buf, kind, sumOK)
 	}
 
 	b := &Blob{Kind: kind}
-	if kind == Offer {
+	switch kind {
+	case Offer:
 		b.App = App(buf[0] & 0xF)
-		if b.App == 0 {
-			return nil, fmt.Errorf("%w: the offer names no app (app 0)", ErrMalformed)
-		}
-	} else {
+		copy(b.Fingerprint[:], buf[headerLen:listStart])
+	case Answer:
 		b.Binding = uint16(buf[0]&0xF)<<8 | uint16(trailer[0])
+		copy(b.Fingerprint[:], buf[headerLen:listStart])
+	case Reconnect:
+		session := uint16(buf[1])<<8 | uint16(buf[2])
+		b.Session, b.FromOfferer = session&maxSession, session&fromOffererBit != 0
+		b.Generation = uint16(buf[3])<<8 | uint16(buf[4])
+		if b.Generation == 0 {
+			return nil, fmt.Errorf("%w: the reconnect blob has generation 0", ErrMalformed)
+		}
 	}
-	copy(b.Fingerprint[:], buf[headerLen:listStart])
-	if b.Candidates, err = parseCandidates(body[listStart:]); err != nil {
+	if b.Candidates, err = parseCandidates(body[start:]); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	return b, nil
+}
+
+// classifyKindDamage is classifyDamage for a blob whose header says kind.
+// A reconnect blob's header differs from that of an answer whose binding
+// starts with four zero bits in the kind bit alone, so either may be the
+// other damaged: such a header is called truncated only when the bytes are
+// truncated under both layouts.
+func classifyKindDamage(buf []byte, kind Kind, sumOK bool) error {
+	start, other := listStart, reconnectListStart
+	if kind == Reconnect {
+		start, other = other, start
+	}
+	err := classifyDamage(buf, start, sumOK)
+	if buf[0]&0xF == 0 && errors.Is(err, ErrTruncated) {
+		if e := classifyDamage(buf, other, sumOK); !errors.Is(e, ErrTruncated) {
+			return e
+		}
+	}
+	return err
 }
 
 func truncatedError() error {
@@ -152,11 +181,11 @@ func truncatedError() error {
 }
 
 // classifyDamage decides between truncation and damage for bytes whose checksum
-// does not match or whose text is not canonical: it walks the candidate list
-// without judging it and checks whether the bytes end before the list and the
-// trailer do.
-func classifyDamage(buf []byte, sumOK bool) error {
-	p := listStart
+// does not match or whose text is not canonical: it walks the candidate list,
+// which starts at start, without judging it and checks whether the bytes end
+// before the list and the trailer do.
+func classifyDamage(buf []byte, start int, sumOK bool) error {
+	p := start
 	for {
 		if p >= len(buf) {
 			return truncatedError()

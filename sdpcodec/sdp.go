@@ -28,10 +28,10 @@ func priority(c Candidate, i int) uint32 {
 
 // SDP rebuilds the complete session description b stands for, with CRLF line
 // endings, from a fixed template: one data channel section (mid 0), the ICE
-// credentials from [Credentials], setup actpass for offers and active for
+// credentials of [CredentialsAt] b's generation, setup actpass for offers and active for
 // answers, and one candidate line per candidate followed by end-of-candidates.
 func (b *Blob) SDP() string {
-	ufrag, pwd := Credentials(b.Fingerprint)
+	ufrag, pwd := CredentialsAt(b.Fingerprint, b.Generation)
 	sessionID := binary.BigEndian.Uint64(b.Fingerprint[0:8]) &^ (1 << 63)
 	setup := "actpass"
 	if b.Kind == Answer {
@@ -169,6 +169,20 @@ func fromSDP(kind Kind, description string, strict bool) (*Blob, error) {
 	return b, nil
 }
 
+// CandidatesOf returns the candidates of a session description as a blob
+// would carry them: those of component 1, in order, without duplicates, up
+// to [MaxCandidates]. Errors wrap [ErrUnsupportedSDP].
+func CandidatesOf(description string) ([]Candidate, error) {
+	var sd sdp.SessionDescription
+	if err := sd.UnmarshalString(description); err != nil {
+		return nil, fmt.Errorf("%w: parse: %w", ErrUnsupportedSDP, err)
+	}
+	if len(sd.MediaDescriptions) == 0 {
+		return nil, fmt.Errorf("%w: it has no media section", ErrUnsupportedSDP)
+	}
+	return sdpCandidates(sd.MediaDescriptions[0], true)
+}
+
 // sdpCandidates returns the candidates of component 1 in order, without
 // duplicates, up to [MaxCandidates]. Strict, a candidate it cannot read is
 // an error; otherwise it is skipped.
@@ -303,4 +317,11 @@ func parseCandidate(value string) (Candidate, uint16, error) {
 	}
 	c.Addr = addr.Unmap().WithZone("")
 	return c, ic.Component(), nil
+}
+
+// CandidateLine returns the value of the SDP attribute for b's candidate at
+// index i, as [Blob.SDP] writes it ("candidate:1 1 udp ..."), for adding one
+// candidate to a running session.
+func (b *Blob) CandidateLine(i int) string {
+	return "candidate:" + candidateValue(b.Candidates[i], i)
 }

@@ -133,6 +133,9 @@ func TestVectors(t *testing.T) {
 				"kind":       b.Kind.String(),
 				"app":        b.App.String(),
 				"binding":    fmt.Sprintf("%#03x", b.Binding),
+				"session":    fmt.Sprintf("%#04x", b.Session),
+				"from":       fromSide(b),
+				"generation": strconv.Itoa(int(b.Generation)),
 				"candidates": strconv.Itoa(len(b.Candidates)),
 			} {
 				if want, ok := v.header[key]; ok && want != got {
@@ -162,10 +165,15 @@ func successVector(name, comment string, b *Blob, body func(string) string) *vec
 	v.set("expect", "success")
 	v.set("comment", comment)
 	v.set("kind", b.Kind.String())
-	if b.Kind == Offer {
+	switch b.Kind {
+	case Offer:
 		v.set("app", b.App.String())
-	} else {
+	case Answer:
 		v.set("binding", fmt.Sprintf("%#03x", b.Binding))
+	case Reconnect:
+		v.set("session", fmt.Sprintf("%#04x", b.Session))
+		v.set("from", fromSide(b))
+		v.set("generation", strconv.Itoa(int(b.Generation)))
 	}
 	v.set("candidates", strconv.Itoa(len(b.Candidates)))
 	if body == nil {
@@ -173,6 +181,14 @@ func successVector(name, comment string, b *Blob, body func(string) string) *vec
 	}
 	v.body = body(text)
 	return v
+}
+
+// fromSide names the side a reconnect blob comes from.
+func fromSide(b *Blob) string {
+	if b.FromOfferer {
+		return "offerer"
+	}
+	return "answerer"
 }
 
 func failVector(name, expect, comment, body string) *vector {
@@ -227,6 +243,10 @@ func generatedVectors() []*vector {
 			Candidate{Type: Prflx, Transport: TCPSO, Addr: netip.MustParseAddr("203.0.113.7"), Port: 61001},
 			Candidate{Type: Relay, Addr: netip.MustParseAddr("198.51.100.9"), Port: 3478}), nil),
 		successVector("offer_no_candidates", "an offer with an empty candidate list (tag 0xB0)", offer("offer-empty", AppChat), nil),
+		successVector("reconnect_ipv4_host", "a reconnect blob from the answerer of offer_ipv4_host/answer_ipv4_host, ICE generation 1, one IPv4 host candidate: 30 characters",
+			&Blob{Kind: Reconnect, Session: SessionOf(base.Fingerprint, ans.Fingerprint), Generation: 1, Candidates: []Candidate{host("192.168.7.30", 40000)}}, nil),
+		successVector("reconnect_no_candidates", "a reconnect blob from the offerer with no candidates, generation 65535",
+			&Blob{Kind: Reconnect, Session: SessionOf(base.Fingerprint, ans.Fingerprint), FromOfferer: true, Generation: 0xFFFF}, nil),
 		successVector("answer_no_candidates", "an answer with no candidates: it still connects when the offerer is reachable", answer("answer-empty", 0xFFF), nil),
 		successVector("offer_16_candidates", "the longest blob: 16 IPv6 candidates with their own ports, 550 characters", offer("offer-16", App(15), sixteen...), nil),
 		successVector("paste_wrapped_quoted_lowercase", "a lower-cased paste, in quotes, wrapped at 24 characters with indentation and CRLF", base, func(s string) string {

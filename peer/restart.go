@@ -1,0 +1,408 @@
+package peer
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"reflect"
+	"slices"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"pigeon/sdpcodec"
+)
+
+// ICE restarts. See doc/reconnect.md for the design; in short:
+//
+//   - Generation g of a session uses the ICE credentials
+//     sdpcodec.CredentialsAt(fingerprint, g) on both sides, so a restart
+//     needs only g and, at most, new candidates: 0 is the session's first
+//     connection, and every restart moves both sides to a higher one.
+//   - A peer restarts when its addresses change (after telling the other
+//     side over the control channel while it still can), when the
+//     connection went silent (ICE disconnected: the other side may have
+//     moved), and when the other side asks, in band or through a reconnect
+//     blob a person carried.
+//   - The roles of the first exchange never change: the offerer always makes
+//     the restart's offer and the answerer its answer. Each side completes
+//     the exchange at once, with the other side's description rebuilt from
+//     what it knows, so no offer is ever outstanding and pion, which cannot
+//     roll back, never has to: two requests that cross resolve by their
+//     generations, the higher one winning and an equal one adding
+//     candidates.
+
+// controlLabel names the control channel, which the offerer opens as soon
+// as the connection is up when the other side is pigeon too.
+const controlLabel = "pigeon-control"
+
+// networkPoll is how often a connected peer looks at its addresses.
+const networkPoll = time.Second
+
+// inBandWait bounds how long a peer whose addresses changed waits for the
+// other side to acknowledge its restart request before restarting anyway.
+const inBandWait = time.Second
+
+// Errors from [Peer.Reconnect] when a person brings the wrong reconnect
+// blob. None of them harms the session.
+var (
+	ErrOwnReconnect    = errors.New("this is this computer's own reconnect blob; paste it on the other computer")
+	ErrOtherSession    = errors.New("this reconnect blob belongs to another session")
+	ErrStaleReconnect  = errors.New("this reconnect blob is older than the connection it would restart; use the newest one")
+	ErrCannotReconnect = errors.New("this session cannot restart: the other side is not pigeon")
+	ErrNotReconnect    = errors.New("this is not a reconnect blob")
+)
+
+// NetworkChange reports that this computer's addresses changed during the
+// session and the connection restarted ICE for them.
+type NetworkChange struct {
+	// Generation is the ICE generation the connection moved to.
+	Generation uint16
+	// Told reports whether the other side acknowledged the request sent
+	// over the connection within a second. Unacknowledged, it may still
+	// arrive; and the other side restarts too when the connection goes
+	// silent.
+	Told bool
+	// Reconnected reports whether the connection came back within half the
+	// lost timeout. If it did not, Blob must be carried to the other side
+	// (see [Peer.Reconnect]): it cannot reach this side's new addresses.
+	Reconnected bool
+	// Blob is this side's reconnect blob for the new generation.
+	Blob *sdpcodec.Blob
+}
+
+// settingEngineOf returns the SettingEngine api keeps. pion copies the one
+// it is given and reads the local ICE credentials from that copy at every
+// ICE restart; ours are set per generation, so we need the copy itself.
+// The field is not exported: reflection finds it, and [newPeer] fails
+// loudly (a test covers it) if a pion upgrade renames it.
+func settingEngineOf(api *webrtc.API) (*webrtc.SettingEngine, error) {
+	f := reflect.ValueOf(api).Elem().FieldByName("settingEngine")
+	if !f.IsValid() || f.Type() != reflect.TypeFor[*webrtc.SettingEngine]() || f.IsNil() {
+		return nil, errors.New("pion's API has no settingEngine field: ICE restarts need updating for this pion version")
+	}
+	return (*webrtc.SettingEngine)(f.UnsafePointer()), nil
+}
+
+// session returns the session value reconnect blobs of p's session carry.
+func (p *Peer) session() (uint16, bool) {
+	remote := p.Remote()
+	if remote == nil {
+		return 0, false
+	}
+	if p.kind == sdpcodec.Offer {
+		return sdpcodec.SessionOf(p.local.Fingerprint, remote.Fingerprint), true
+	}
+	return sdpcodec.SessionOf(remote.Fingerprint, p.local.Fingerprint), true
+}
+
+// Generation is the ICE generation the connection is in: 0 until the first
+// restart.
+func (p *Peer) Generation() uint16 {
+	p.restartMu.Lock()
+	defer p.restartMu.Unlock()
+	return p.gen
+}
+
+// Reconnect applies a reconnect blob the other side made (see
+// [NetworkChange]): ICE restarts towards its candidates, or, if it is for
+// the generation already in use, they are added. A wrong blob returns
+// [ErrNotReconnect], [ErrOwnReconnect], [ErrOtherSession],
+// [ErrStaleReconnect] or [ErrCannotReconnect] and changes nothing.
+func (p *Peer) Reconnect(b *sdpcodec.Blob) error {
+	if b.Kind != sdpcodec.Reconnect {
+		return ErrNotReconnect
+	}
+	session, ok := p.session()
+	switch {
+	case !ok || p.foreign:
+		return ErrCannotReconnect
+	case b.Session != session:
+		return ErrOtherSession
+	case b.FromOfferer == (p.kind == sdpcodec.Offer):
+		return ErrOwnReconnect
+	}
+	select {
+	case <-p.opened:
+	default:
+		return errors.New("the connection has not opened yet: a reconnect blob is for a session that was connected")
+	}
+	return p.restartTo(b.Generation, b.Candidates, true)
+}
+
+// restartTo moves ICE to generation gen with the other side's candidates
+// cands (nil: the last ones known). A generation already in use only adds
+// cands; an older one is refused when stale is set and ignored otherwise.
+func (p *Peer) restartTo(gen uint16, cands []sdpcodec.Candidate, stale bool) error {
+	p.restartMu.Lock()
+	defer p.restartMu.Unlock()
+	select {
+	case <-p.done:
+		return p.Err()
+	default:
+	}
+	switch {
+	case gen < p.gen && stale:
+		return ErrStaleReconnect
+	case gen < p.gen:
+		return nil
+	case gen == p.gen:
+		return p.addCandidates(cands)
+	}
+	if cands == nil {
+		cands = p.knownCandidates()
+	}
+	if p.opts.OnState != nil {
+		p.opts.OnState(StateRestarting)
+	}
+	p.armLost(p.opts.LostTimeout)
+	p.se.SetICECredentials(sdpcodec.CredentialsAt(p.local.Fingerprint, gen))
+	remote := &sdpcodec.Blob{Fingerprint: p.Remote().Fingerprint, Generation: gen, Candidates: cands}
+	var err error
+	if p.kind == sdpcodec.Offer {
+		remote.Kind = sdpcodec.Answer
+		var offer webrtc.SessionDescription
+		offer, err = p.pc.CreateOffer(&webrtc.OfferOptions{ICERestart: true})
+		if err == nil {
+			err = p.pc.SetLocalDescription(offer)
+		}
+		if err == nil {
+			err = p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: remote.SDP()})
+		}
+	} else {
+		remote.Kind = sdpcodec.Offer
+		err = p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: remote.SDP()})
+		var answer webrtc.SessionDescription
+		if err == nil {
+			answer, err = p.pc.CreateAnswer(nil)
+		}
+		if err == nil {
+			err = p.pc.SetLocalDescription(answer)
+		}
+	}
+	if err != nil {
+		err = fmt.Errorf("restarting the connection: %w", err)
+		p.end(err)
+		return err
+	}
+	p.gen = gen
+	p.remoteCands = cands
+	return nil
+}
+
+// restartNext restarts ICE in the next generation, towards the other
+// side's candidates as last known.
+func (p *Peer) restartNext() {
+	p.restartMu.Lock()
+	gen := p.gen + 1
+	p.restartMu.Unlock()
+	_ = p.restartTo(gen, nil, false)
+}
+
+// knownCandidates returns the other side's candidates as last known: from
+// its last blob, plus the address the connection last reached it at (a
+// peer-reflexive one, say, learned from its checks through a NAT).
+func (p *Peer) knownCandidates() []sdpcodec.Candidate {
+	cands := p.remoteCands
+	if p.gen == 0 {
+		cands = p.Remote().Candidates
+	}
+	cands = slices.Clone(cands)
+	pair, err := p.pc.SCTP().Transport().ICETransport().GetSelectedCandidatePair()
+	if err != nil || pair == nil || pair.Remote == nil || pair.Remote.Protocol != webrtc.ICEProtocolUDP {
+		return cands
+	}
+	addr, err := netip.ParseAddr(pair.Remote.Address)
+	if err != nil {
+		return cands // an mDNS name: already among the candidates
+	}
+	c := sdpcodec.Candidate{Type: sdpcodec.Prflx, Addr: addr.Unmap(), Port: pair.Remote.Port}
+	for _, k := range cands {
+		if k.Addr == c.Addr && k.Port == c.Port && k.Transport == sdpcodec.UDP {
+			return cands
+		}
+	}
+	if len(cands) < sdpcodec.MaxCandidates {
+		cands = append(cands, c)
+	}
+	return cands
+}
+
+// addCandidates adds the other side's candidates to the current generation.
+func (p *Peer) addCandidates(cands []sdpcodec.Candidate) error {
+	remote := &sdpcodec.Blob{Kind: sdpcodec.Answer, Candidates: cands}
+	for i, c := range cands {
+		if slices.Contains(p.remoteCands, c) {
+			continue
+		}
+		line := remote.CandidateLine(i)
+		if err := p.pc.AddICECandidate(webrtc.ICECandidateInit{Candidate: line}); err != nil {
+			return fmt.Errorf("adding the peer's candidate %s: %w", c, err)
+		}
+		p.remoteCands = append(p.remoteCands, c)
+	}
+	return nil
+}
+
+// reconnectBlob returns our reconnect blob for the current generation,
+// once gathering is over (or after the gather timeout).
+func (p *Peer) reconnectBlob() (*sdpcodec.Blob, error) {
+	deadline := time.Now().Add(p.opts.GatherTimeout)
+	for p.pc.ICEGatheringState() != webrtc.ICEGatheringStateComplete && time.Now().Before(deadline) {
+		select {
+		case <-p.done:
+			return nil, p.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	cands, err := sdpcodec.CandidatesOf(p.pc.LocalDescription().SDP)
+	if err != nil {
+		return nil, err
+	}
+	session, _ := p.session()
+	return &sdpcodec.Blob{
+		Kind:        sdpcodec.Reconnect,
+		Session:     session,
+		FromOfferer: p.kind == sdpcodec.Offer,
+		Generation:  p.Generation(),
+		Candidates:  cands,
+	}, nil
+}
+
+// networkChanged restarts ICE for our new addresses: it tells the other
+// side first, over the control channel, if the connection still carries
+// it, then restarts and reports the change with our reconnect blob.
+func (p *Peer) networkChanged() {
+	p.restartMu.Lock()
+	gen := p.gen + 1
+	p.restartMu.Unlock()
+	told := p.tell(gen)
+	if err := p.restartTo(gen, nil, false); err != nil {
+		return
+	}
+	blob, err := p.reconnectBlob()
+	if err != nil || p.opts.OnNetworkChange == nil {
+		return
+	}
+	back := p.waitConnected(p.opts.LostTimeout / 2)
+	p.opts.OnNetworkChange(NetworkChange{Generation: blob.Generation, Told: told, Reconnected: back, Blob: blob})
+}
+
+// waitConnected reports whether the connection is up within d.
+func (p *Peer) waitConnected(d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		p.mu.Lock()
+		up := p.state == StateConnected
+		p.mu.Unlock()
+		if up || time.Now().After(deadline) {
+			return up
+		}
+		select {
+		case <-p.done:
+			return false
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// tell asks the other side over the control channel to move to generation
+// gen, and reports whether it received the request within [inBandWait].
+func (p *Peer) tell(gen uint16) bool {
+	p.mu.Lock()
+	control, rw := p.control, p.controlRW
+	p.mu.Unlock()
+	session, ok := p.session()
+	if rw == nil || !ok {
+		return false
+	}
+	req := &sdpcodec.Blob{Kind: sdpcodec.Reconnect, Session: session, FromOfferer: p.kind == sdpcodec.Offer, Generation: gen}
+	text, err := req.Encode()
+	if err != nil {
+		return false
+	}
+	if _, err := rw.Write([]byte(text)); err != nil {
+		return false
+	}
+	// The request left when SCTP has it acknowledged: the other side's
+	// stack received it, and it is read at once.
+	deadline := time.Now().Add(inBandWait)
+	for control.BufferedAmount() > 0 {
+		if time.Now().After(deadline) {
+			return false
+		}
+		select {
+		case <-p.done:
+			return false
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return true
+}
+
+// openControl opens the control channel (offerer).
+func (p *Peer) openControl() {
+	dc, err := p.pc.CreateDataChannel(controlLabel, nil)
+	if err != nil {
+		return // no restarts in band: a reconnect blob still works
+	}
+	dc.OnOpen(func() { p.onControlOpen(dc) })
+}
+
+// onControlOpen detaches the control channel and serves requests on it.
+func (p *Peer) onControlOpen(dc *webrtc.DataChannel) {
+	rw, err := dc.Detach()
+	if err != nil {
+		return
+	}
+	p.mu.Lock()
+	p.control, p.controlRW = dc, rw
+	p.mu.Unlock()
+	go func() {
+		buf := make([]byte, sdpcodec.MaxTextLen)
+		for {
+			n, err := rw.Read(buf)
+			if err != nil {
+				return
+			}
+			b, err := sdpcodec.Decode(string(buf[:n]))
+			if err != nil || b.Kind != sdpcodec.Reconnect {
+				continue // a newer pigeon's request: nothing to do with it
+			}
+			// In its own goroutine: the restart may wait on pion, which may
+			// wait for this reader.
+			go func() { _ = p.Reconnect(b) }()
+		}
+	}()
+}
+
+// watchNetwork restarts ICE whenever the addresses host candidates would
+// use change, until the peer ends.
+func (p *Peer) watchNetwork() {
+	last := fmt.Sprint(p.host.list())
+	t := time.NewTicker(networkPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.done:
+			return
+		case <-t.C:
+		}
+		now := fmt.Sprint(p.host.list())
+		if now == last {
+			continue
+		}
+		// Addresses come and go in bursts (one removed, one added): wait
+		// for a poll that sees no further change.
+		select {
+		case <-p.done:
+			return
+		case <-t.C:
+		}
+		if again := fmt.Sprint(p.host.list()); again != now {
+			continue
+		}
+		last = now
+		p.networkChanged()
+	}
+}
