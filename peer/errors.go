@@ -19,6 +19,7 @@ var (
 	ErrOtherOffer      = errors.New("this answer belongs to another offer")
 	ErrAnswerApplied   = errors.New("this answer was already applied")
 	ErrAlreadyAnswered = errors.New("this offer was already answered by another peer")
+	ErrReconnectBlob   = errors.New("this is a reconnect blob, for a session that is already running")
 )
 
 // Errors that end a session.

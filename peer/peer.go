@@ -52,6 +52,7 @@ type Peer struct {
 	waiting   bool                        // lost, waiting up to ReconnectWait for a reconnection
 	control   *webrtc.DataChannel         // pigeon peers' control channel, once open
 	controlRW datachannel.ReadWriteCloser // and its detached end
+	acks      chan uint16                 // generations the other side acknowledged
 }
 
 // Offer makes an offering peer for app and gathers its candidates; its blob
@@ -77,7 +78,11 @@ func Offer(ctx context.Context, opts Options, app sdpcodec.App) (*Peer, error) {
 // Answer makes the answering peer for offer; its blob is [Peer.Local]. From
 // then on it tries to reach the offerer for [Options.AnswerWait].
 func Answer(ctx context.Context, opts Options, offer *sdpcodec.Blob) (*Peer, error) {
-	if offer.Kind != sdpcodec.Offer {
+	switch offer.Kind {
+	case sdpcodec.Offer:
+	case sdpcodec.Reconnect:
+		return nil, ErrReconnectBlob
+	default:
 		return nil, ErrNotOffer
 	}
 	p, err := answer(ctx, opts, offer, offer.SDP())
@@ -301,11 +306,14 @@ func (p *Peer) accept(answer *sdpcodec.Blob, sdp func() string) error {
 	if p.kind != sdpcodec.Offer {
 		return errors.New("only the offering peer accepts an answer")
 	}
-	if answer.Kind == sdpcodec.Offer {
+	switch answer.Kind {
+	case sdpcodec.Offer:
 		if answer.Fingerprint == p.local.Fingerprint {
 			return ErrOwnOffer
 		}
 		return ErrNotAnswer
+	case sdpcodec.Reconnect:
+		return ErrReconnectBlob
 	}
 	p.mu.Lock()
 	if p.remote != nil {

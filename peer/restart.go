@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -63,8 +64,9 @@ type NetworkChange struct {
 	// arrive; and the other side restarts too when the connection goes
 	// silent.
 	Told bool
-	// Reconnected reports whether the connection came back within half the
-	// lost timeout. If it did not, Blob must be carried to the other side
+	// Reconnected reports whether the connection came back within the lost
+	// timeout, time for the other side to notice the silence and restart
+	// too. If it did not, Blob must be carried to the other side
 	// (see [Peer.Reconnect]): it cannot reach this side's new addresses.
 	Reconnected bool
 	// Blob is this side's reconnect blob for the new generation.
@@ -284,7 +286,12 @@ func (p *Peer) networkChanged() {
 	if err != nil || p.opts.OnNetworkChange == nil {
 		return
 	}
-	back := p.waitConnected(p.opts.LostTimeout / 2)
+	back := p.waitConnected(p.opts.LostTimeout)
+	select {
+	case <-p.done:
+		return
+	default:
+	}
 	p.opts.OnNetworkChange(NetworkChange{Generation: blob.Generation, Told: told, Reconnected: back, Blob: blob})
 }
 
@@ -306,11 +313,20 @@ func (p *Peer) waitConnected(d time.Duration) bool {
 	}
 }
 
+// Control messages: a request is the text of a reconnect blob (for the
+// generation to move to, usually without candidates); its receiver
+// answers with ackPrefix and the same text, then restarts.
+const ackPrefix = "ack "
+
+// ackFlush is how long the receiver of a request lets its acknowledgement
+// leave before it restarts ICE, which drops the path it would leave by.
+const ackFlush = 50 * time.Millisecond
+
 // tell asks the other side over the control channel to move to generation
-// gen, and reports whether it received the request within [inBandWait].
+// gen, and reports whether it acknowledged within [inBandWait].
 func (p *Peer) tell(gen uint16) bool {
 	p.mu.Lock()
-	control, rw := p.control, p.controlRW
+	rw, acks := p.controlRW, p.acks
 	p.mu.Unlock()
 	session, ok := p.session()
 	if rw == nil || !ok {
@@ -324,20 +340,20 @@ func (p *Peer) tell(gen uint16) bool {
 	if _, err := rw.Write([]byte(text)); err != nil {
 		return false
 	}
-	// The request left when SCTP has it acknowledged: the other side's
-	// stack received it, and it is read at once.
-	deadline := time.Now().Add(inBandWait)
-	for control.BufferedAmount() > 0 {
-		if time.Now().After(deadline) {
-			return false
-		}
+	deadline := time.NewTimer(inBandWait)
+	defer deadline.Stop()
+	for {
 		select {
+		case acked := <-acks:
+			if acked == gen {
+				return true
+			}
+		case <-deadline.C:
+			return false
 		case <-p.done:
 			return false
-		case <-time.After(5 * time.Millisecond):
 		}
 	}
-	return true
 }
 
 // openControl opens the control channel (offerer).
@@ -349,29 +365,44 @@ func (p *Peer) openControl() {
 	dc.OnOpen(func() { p.onControlOpen(dc) })
 }
 
-// onControlOpen detaches the control channel and serves requests on it.
+// onControlOpen detaches the control channel and serves it: requests are
+// acknowledged and applied, acknowledgements go to [Peer.tell].
 func (p *Peer) onControlOpen(dc *webrtc.DataChannel) {
 	rw, err := dc.Detach()
 	if err != nil {
 		return
 	}
+	acks := make(chan uint16, 4)
 	p.mu.Lock()
-	p.control, p.controlRW = dc, rw
+	p.controlRW, p.acks = rw, acks
 	p.mu.Unlock()
 	go func() {
-		buf := make([]byte, sdpcodec.MaxTextLen)
+		buf := make([]byte, len(ackPrefix)+sdpcodec.MaxTextLen)
 		for {
 			n, err := rw.Read(buf)
 			if err != nil {
 				return
 			}
-			b, err := sdpcodec.Decode(string(buf[:n]))
+			msg := string(buf[:n])
+			text, isAck := strings.CutPrefix(msg, ackPrefix)
+			b, err := sdpcodec.Decode(text)
 			if err != nil || b.Kind != sdpcodec.Reconnect {
-				continue // a newer pigeon's request: nothing to do with it
+				continue // a newer pigeon's message: nothing to do with it
 			}
-			// In its own goroutine: the restart may wait on pion, which may
+			if isAck {
+				select {
+				case acks <- b.Generation:
+				default:
+				}
+				continue
+			}
+			_, _ = rw.Write([]byte(ackPrefix + text))
+			// In its own goroutine: the restart waits on pion, which may
 			// wait for this reader.
-			go func() { _ = p.Reconnect(b) }()
+			go func() {
+				time.Sleep(ackFlush)
+				_ = p.Reconnect(b)
+			}()
 		}
 	}()
 }

@@ -59,7 +59,7 @@ func runChat(ss *session, lines <-chan chat.Fragment) error {
 		return err
 	}
 	if lines == nil {
-		lines = chat.ReadLines(ss.in)
+		lines = screenBlobs(ss, chat.ReadLines(ss.in))
 	}
 	opts := chat.Options{}
 	if isTerminal(ss.s.out) {
@@ -80,23 +80,17 @@ func runChat(ss *session, lines <-chan chat.Fragment) error {
 	return nil
 }
 
-// screenBlobs keeps blobs pasted while the connection forms out of the chat:
-// a second paste of the answer, or another peer's answer, is explained
-// instead of sent.
+// screenBlobs keeps blobs pasted into the chat out of it: a reconnect blob
+// from the other computer is applied; a second paste of the answer, or
+// another peer's answer, while the connection forms, is explained. None is
+// sent.
 func screenBlobs(ss *session, lines <-chan chat.Fragment) <-chan chat.Fragment {
-	if ss.p.Local().Kind != sdpcodec.Offer {
-		return lines
-	}
 	out := make(chan chat.Fragment, cap(lines))
 	go func() {
 		defer close(out)
 		for f := range lines {
-			if !f.More && !f.Continued && !isOpen(ss) && strings.HasPrefix(sdpcodec.Clean(f.Text), sdpcodec.Prefix) {
-				if b, err := sdpcodec.Parse(f.Text); err == nil {
-					if err := ss.p.Accept(b); err != nil {
-						msg, hint := explain(err)
-						fmt.Fprintf(ss.s.errOut, "pigeon: not sent as a chat line: %s\npigeon: hint: %s\n", msg, hint)
-					}
+			if !f.More && !f.Continued && strings.HasPrefix(sdpcodec.Clean(f.Text), sdpcodec.Prefix) {
+				if b, err := sdpcodec.Parse(f.Text); err == nil && screenBlob(ss, b) {
 					continue
 				}
 			}
@@ -104,6 +98,28 @@ func screenBlobs(ss *session, lines <-chan chat.Fragment) <-chan chat.Fragment {
 		}
 	}()
 	return out
+}
+
+// screenBlob applies or explains a blob pasted into the chat, and reports
+// whether it did (a blob that neither fits is sent as a line).
+func screenBlob(ss *session, b *sdpcodec.Blob) bool {
+	var err error
+	switch {
+	case b.Kind == sdpcodec.Reconnect:
+		if err = ss.p.Reconnect(b); err == nil {
+			fmt.Fprintf(ss.s.errOut, "pigeon: reconnect blob applied; reconnecting ...\n")
+			return true
+		}
+	case ss.p.Local().Kind == sdpcodec.Offer && !isOpen(ss):
+		if err = ss.p.Accept(b); err == nil {
+			return true
+		}
+	default:
+		return false
+	}
+	msg, hint := explain(err)
+	fmt.Fprintf(ss.s.errOut, "pigeon: not sent as a chat line: %s\npigeon: hint: %s\n", msg, hint)
+	return true
 }
 
 func isOpen(ss *session) bool {

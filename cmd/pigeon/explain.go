@@ -80,6 +80,16 @@ func explain(err error) (msg, hint string) {
 		hint = "nothing to do: the connection is already being made"
 	case errors.Is(err, peer.ErrAlreadyAnswered):
 		hint = "every peer needs its own offer: start another session for the second peer"
+	case errors.Is(err, peer.ErrReconnectBlob):
+		hint = "paste a reconnect blob into the chat it belongs to, on the other computer; to start a session, use the offer that `pigeon chat` (or send, pipe, share) prints"
+	case errors.Is(err, peer.ErrOwnReconnect):
+		hint = "carry it to the other computer and paste it into the chat there"
+	case errors.Is(err, peer.ErrOtherSession):
+		hint = "it was made by another session's pigeon: paste the reconnect blob the other computer of this chat printed"
+	case errors.Is(err, peer.ErrStaleReconnect):
+		hint = "nothing changed: the other computer printed a newer one; paste that"
+	case errors.Is(err, peer.ErrCannotReconnect):
+		hint = "the other side is a browser or another program: start a new session"
 	case errors.Is(err, peer.ErrPeerLost):
 		hint = "the other computer stopped answering: pigeon was closed there, or the network between the two went away"
 	case errors.Is(err, qrcode.ErrNoCode):

@@ -30,6 +30,7 @@ func sessionFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "ipv6", Usage: "use IPv6 addresses only"},
 		&cli.BoolFlag{Name: "mdns", Usage: "hide our LAN addresses behind a random .local name, resolved by multicast DNS on the LAN"},
 		&cli.DurationFlag{Name: "connect-timeout", Value: peer.DefaultConnectTimeout, Usage: "how long to wait for the connection once the answer is in"},
+		&cli.DurationFlag{Name: "reconnect-wait", Usage: "once the connection counts as lost, keep waiting this long for it to come back or for a reconnect blob (default: 10m for a chat at a terminal, else 0: end at once)"},
 		&cli.BoolFlag{Name: "verify", Usage: "ask to confirm the verification code with the other side before any data flows"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log what the connection does"},
 	}
@@ -51,6 +52,10 @@ func sessionOptions(c *cli.Context, s *streams) (peer.Options, error) {
 	}
 	if opts.IPv4Only && opts.IPv6Only {
 		return opts, usageErrorf("--ipv4 and --ipv6 exclude each other: give one, or neither for both")
+	}
+	opts.ReconnectWait = c.Duration("reconnect-wait")
+	if opts.ReconnectWait < 0 {
+		return opts, usageErrorf("--reconnect-wait must not be negative, not %s", opts.ReconnectWait)
 	}
 	if opts.ConnectTimeout <= 0 {
 		return opts, usageErrorf("--connect-timeout must be positive, not %s", c.Duration("connect-timeout"))

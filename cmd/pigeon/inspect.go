@@ -67,10 +67,19 @@ func describeBlob(w io.Writer, b *sdpcodec.Blob) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "kind:         %s\n", b.Kind)
 	fmt.Fprintf(bw, "format:       %s, version %d\n", sdpcodec.FormatPigeon, sdpcodec.Version)
-	if b.Kind == sdpcodec.Offer {
+	switch b.Kind {
+	case sdpcodec.Offer:
 		fmt.Fprintf(bw, "app:          %s\n", b.App)
-	} else {
+	case sdpcodec.Answer:
 		fmt.Fprintf(bw, "answers:      the offer whose fingerprint starts %03X (first 12 bits)\n", b.Binding)
+	case sdpcodec.Reconnect:
+		from := "answerer (the side that ran join)"
+		if b.FromOfferer {
+			from = "offerer (the side that made the offer)"
+		}
+		fmt.Fprintf(bw, "session:      %04X (15 bits of both fingerprints)\n", b.Session)
+		fmt.Fprintf(bw, "from:         the %s\n", from)
+		fmt.Fprintf(bw, "generation:   %d (ICE restart number)\n", b.Generation)
 	}
 	fmt.Fprintf(bw, "size:         %d characters (%d bytes)\n", len(text), (len(text)-len(sdpcodec.Prefix))*5/8)
 	describeCommon(bw, b)
@@ -91,7 +100,9 @@ func describeForeign(w io.Writer, f *sdpcodec.Foreign) error {
 }
 
 func describeCommon(w io.Writer, b *sdpcodec.Blob) {
-	fmt.Fprintf(w, "fingerprint:  sha-256 %s\n", b.FingerprintString())
+	if b.Kind != sdpcodec.Reconnect {
+		fmt.Fprintf(w, "fingerprint:  sha-256 %s\n", b.FingerprintString())
+	}
 	fmt.Fprintf(w, "candidates:   %d\n", len(b.Candidates))
 	for i, cand := range b.Candidates {
 		fmt.Fprintf(w, "  %d. %s\n", i+1, cand)

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -433,6 +434,159 @@ func TestNetwork(t *testing.T) {
 			}
 			if strings.Contains(side.proc.Stderr(), "interrupted") {
 				t.Logf("pigeon %s reported the interruption", side.name)
+			}
+		}
+	})
+
+	// h. Make before break: the joining host gets a second address on its
+	// LAN, then loses the first, mid-chat (a laptop moving from one address
+	// to the next). Each change restarts ICE, asked for over the live
+	// connection; the chat goes on over the new address with nothing
+	// carried by hand, and no line is lost.
+	t.Run("address-change-in-band", func(t *testing.T) {
+		t.Parallel()
+		lab := newLab(t)
+		lan := lab.LAN("lan", "192.168.9.0/24")
+		a, b := lab.Host("a"), lab.Host("b")
+		lan.Attach(a, "eth0")
+		old := lan.Attach(b, "eth0").Addr
+		moved := netip.MustParseAddr("192.168.9.50")
+		// Without this, removing the first address of a subnet removes the
+		// others in it too.
+		b.Sysctl("net.ipv4.conf.eth0.promote_secondaries=1")
+		p := startPair(t, a, b)
+		defer p.logOutput(t)
+		say := func(line string) {
+			t.Helper()
+			write(t, p.chat, line+" from chat\n")
+			write(t, p.join, line+" from join\n")
+		}
+		arrived := func(line string) {
+			t.Helper()
+			for _, w := range []struct {
+				proc *netlab.Proc
+				line string
+			}{{p.join, line + " from chat"}, {p.chat, line + " from join"}} {
+				if _, _, ok := w.proc.WaitStdout(regexp.MustCompile("^"+w.line+"$"), 20*time.Second); !ok {
+					t.Fatalf("%q never arrived", w.line)
+				}
+			}
+		}
+		say("before")
+		arrived("before")
+		b.IP("addr", "add", moved.String()+"/24", "dev", "eth0")
+		say("while adding")
+		told := regexp.MustCompile(`^pigeon: this computer's network changed; the other computer was told over the connection$`)
+		if _, at, ok := p.join.WaitStderr(told, 20*time.Second); !ok {
+			t.Fatal("pigeon join never told the other side of the new address")
+		} else {
+			t.Logf("join: restarted and told chat over the connection (%s after start)", at.Round(10*time.Millisecond))
+		}
+		arrived("while adding")
+		b.IP("addr", "del", old.String()+"/24", "dev", "eth0")
+		changed := time.Now()
+		say("while moving")
+		back := regexp.MustCompile(`^pigeon: the connection is back: host ` + regexp.QuoteMeta(moved.String()) + `:\d+ <-> `)
+		deadline := time.Now().Add(20 * time.Second)
+		for !slices.ContainsFunc(strings.Split(p.join.Stderr(), "\n"), back.MatchString) {
+			if time.Now().After(deadline) {
+				t.Fatal("pigeon join never reported the connection back on its new address")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Logf("join: back on %s (%s after the old address went)", moved, time.Since(changed).Round(10*time.Millisecond))
+		arrived("while moving")
+		say("after")
+		arrived("after")
+		p.chat.Stdin.Close()
+		for _, side := range []*netlab.Proc{p.chat, p.join} {
+			if code, err := side.Wait(15 * time.Second); err != nil || code != 0 {
+				t.Errorf("exit %d, %v; want 0", code, err)
+			}
+			if strings.Contains(side.Stderr(), "reconnect blob") {
+				t.Errorf("a reconnect blob was shown though the change was told over the connection")
+			}
+		}
+	})
+
+	// i. Break before make, where only a blob helps: the chatting host is
+	// behind a NAT with no STUN server, the joining host on the public
+	// segment; the joiner's address changes at once. It cannot reach the
+	// chatting host (the NAT only lets in what answers its own traffic,
+	// which went to the old address), and the chatting host does not know
+	// the new address: the joiner prints a reconnect blob, a person pastes
+	// it into the chat, and the chat goes on. Both wait (--reconnect-wait)
+	// instead of ending when the connection counts as lost.
+	t.Run("address-change-by-hand", func(t *testing.T) {
+		t.Parallel()
+		lab := newLab(t)
+		public := lab.LAN("public", "203.0.113.0/24")
+		lanA := lab.LAN("a", "10.0.1.0/24")
+		router := lab.Router("router-a", public, lanA, netlab.EndpointIndependent)
+		a, b := lab.Host("a"), lab.Host("b")
+		lanA.Attach(a, "eth0")
+		a.DefaultRoute(router.LAN.Addr)
+		old := public.Attach(b, "eth0").Addr
+		moved := netip.MustParseAddr("203.0.113.77")
+		p := startPair(t, a, b, "--reconnect-wait", "60s")
+		defer p.logOutput(t)
+		write(t, p.chat, "before from chat\n")
+		if _, _, ok := p.join.WaitStdout(regexp.MustCompile(`^before from chat$`), 20*time.Second); !ok {
+			t.Fatal("the first line never arrived")
+		}
+		b.IP("addr", "del", old.String()+"/24", "dev", "eth0")
+		b.IP("addr", "add", moved.String()+"/24", "dev", "eth0")
+		changed := time.Now()
+		write(t, p.chat, "during from chat\n")
+		write(t, p.join, "during from join\n")
+		var blob string
+		for deadline := time.Now().Add(30 * time.Second); blob == ""; time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("pigeon join showed no reconnect blob")
+			}
+			_, after, _ := strings.Cut(p.join.Stderr(), "Carry this reconnect blob")
+			for _, line := range strings.Split(after, "\n") {
+				if strings.HasPrefix(line, sdpcodec.Prefix) {
+					blob = line
+					break
+				}
+			}
+		}
+		b2, err := sdpcodec.Parse(blob)
+		if err != nil {
+			t.Fatalf("the reconnect blob %q: %v", blob, err)
+		}
+		t.Logf("reconnect blob shown %s after the change: %s (%d characters)", time.Since(changed).Round(10*time.Millisecond), blob, len(blob))
+		if b2.Kind != sdpcodec.Reconnect || len(b2.Candidates) == 0 || b2.Candidates[0].Addr != moved {
+			t.Errorf("reconnect blob %+v, want one naming %s", b2, moved)
+		}
+		pasted := time.Now()
+		write(t, p.chat, blob+"\n")
+		back := regexp.MustCompile(`^pigeon: the connection is back: `)
+		line, _, ok := p.chat.WaitStderr(back, 20*time.Second)
+		if !ok {
+			t.Fatal("pigeon chat never reported the connection back")
+		}
+		t.Logf("chat: %s (%s after the paste)", line, time.Since(pasted).Round(10*time.Millisecond))
+		for _, w := range []struct {
+			proc *netlab.Proc
+			line string
+		}{{p.join, "during from chat"}, {p.chat, "during from join"}} {
+			if _, _, ok := w.proc.WaitStdout(regexp.MustCompile("^"+w.line+"$"), 20*time.Second); !ok {
+				t.Fatalf("%q never arrived", w.line)
+			}
+		}
+		p.chat.Stdin.Close()
+		for _, side := range []struct {
+			name string
+			proc *netlab.Proc
+			want string
+		}{{"chat", p.chat, "during from join\n"}, {"join", p.join, "before from chat\nduring from chat\n"}} {
+			if code, err := side.proc.Wait(15 * time.Second); err != nil || code != 0 {
+				t.Errorf("pigeon %s: exit %d, %v; want 0", side.name, code, err)
+			}
+			if got := side.proc.Stdout(); got != side.want {
+				t.Errorf("pigeon %s printed %q, want %q", side.name, got, side.want)
 			}
 		}
 	})

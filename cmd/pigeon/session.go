@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -34,9 +36,16 @@ func (ss *session) options() (peer.Options, error) {
 	if err != nil {
 		return opts, err
 	}
+	chat := ss.c.Command.Name == "chat"
+	if !ss.c.IsSet("reconnect-wait") && chat && ss.interactive {
+		opts.ReconnectWait = defaultChatReconnectWait
+	}
+	var mu sync.Mutex // pion calls from several goroutines
 	reconnecting := false
 	verbose := ss.c.Bool("verbose")
 	opts.OnState = func(st peer.State) {
+		mu.Lock()
+		defer mu.Unlock()
 		if verbose {
 			fmt.Fprintf(ss.s.errOut, "pigeon: state: %s\n", st)
 		}
@@ -44,15 +53,55 @@ func (ss *session) options() (peer.Options, error) {
 		case peer.StateDisconnected:
 			reconnecting = true
 			fmt.Fprintln(ss.s.errOut, "pigeon: the connection is interrupted; waiting for it to come back ...")
+		case peer.StateRestarting:
+			reconnecting = true
+			fmt.Fprintln(ss.s.errOut, "pigeon: restarting the connection (ICE restart) ...")
+		case peer.StateWaiting:
+			where := ""
+			if chat {
+				where = "; if the other computer's network changed, paste the reconnect blob it shows here"
+			}
+			fmt.Fprintf(ss.s.errOut, "pigeon: %s; still waiting up to %s for it to come back%s\n", peer.ErrPeerLost, opts.ReconnectWait, where)
 		case peer.StateConnected:
 			if reconnecting {
 				reconnecting = false
-				fmt.Fprintln(ss.s.errOut, "pigeon: the connection is back")
+				if path, err := ss.p.Path(); err == nil {
+					fmt.Fprintf(ss.s.errOut, "pigeon: the connection is back: %s\n", path)
+				} else {
+					fmt.Fprintln(ss.s.errOut, "pigeon: the connection is back")
+				}
 			}
+		}
+	}
+	opts.OnNetworkChange = func(nc peer.NetworkChange) {
+		if nc.Reconnected {
+			if nc.Told {
+				fmt.Fprintln(ss.s.errOut, "pigeon: this computer's network changed; the other computer was told over the connection")
+			}
+			return // the state change said the connection is back, with the new path
+		}
+		if len(nc.Blob.Candidates) == 0 {
+			fmt.Fprintln(ss.s.errOut, "pigeon: this computer has no network address now; the connection resumes when it gets one")
+			return
+		}
+		text, err := nc.Blob.Encode()
+		if err != nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(ss.s.errOut, "pigeon: this computer's network changed and the other computer has not reached it yet.\n"+
+			"Carry this reconnect blob to the other computer and paste it there (into its chat; it waits while its --reconnect-wait lasts) (%d characters):\n\n%s\n\n", len(text), text)
+		if ss.c.Bool("qr") {
+			_ = drawQR(ss.s.errOut, text)
 		}
 	}
 	return opts, nil
 }
+
+// defaultChatReconnectWait is how long a chat at a terminal waits for a
+// lost connection to come back: a person may carry a reconnect blob.
+const defaultChatReconnectWait = 10 * time.Minute
 
 // offer makes our offer for app and shows it.
 func (ss *session) offer(app sdpcodec.App) error {
@@ -105,7 +154,11 @@ func (ss *session) join(check func(sdpcodec.App) error) (sdpcodec.App, error) {
 		err   error
 	)
 	checkOffer := func(d desc) error {
-		if d.kind() != sdpcodec.Offer {
+		switch d.kind() {
+		case sdpcodec.Offer:
+		case sdpcodec.Reconnect:
+			return peer.ErrReconnectBlob
+		default:
 			return peer.ErrNotOffer
 		}
 		if d.blob == nil {
