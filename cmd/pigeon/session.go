@@ -65,6 +65,7 @@ func (ss *session) offer(app sdpcodec.App) error {
 		return err
 	}
 	ss.p = p
+	warnGather(ss.s, p)
 	text, err := localText(p, ss.outputFormat(nil))
 	if err != nil {
 		return err
@@ -146,6 +147,7 @@ func (ss *session) join(check func(sdpcodec.App) error) (sdpcodec.App, error) {
 	if err != nil {
 		return 0, err
 	}
+	warnGather(ss.s, ss.p)
 	text, err := localText(ss.p, ss.outputFormat(&offer))
 	if err != nil {
 		return 0, err
