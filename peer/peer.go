@@ -226,9 +226,11 @@ func (p *Peer) setLocal(ctx context.Context, desc webrtc.SessionDescription) err
 	}
 	t := time.NewTimer(p.opts.GatherTimeout)
 	defer t.Stop()
+	timedOut := false
 	select {
 	case <-gathered:
 	case <-t.C:
+		timedOut = true
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -237,7 +239,7 @@ func (p *Peer) setLocal(ctx context.Context, desc webrtc.SessionDescription) err
 		return err
 	}
 	p.local = blob
-	p.gatherErr = relayError(p.opts.ICEServers, blob, p.relay, p.opts.GatherTimeout)
+	p.gatherErr = relayError(p.opts, blob, p.relay, timedOut)
 	return nil
 }
 

@@ -4,11 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/pion/logging"
 	"github.com/pion/stun/v4"
-	"github.com/pion/webrtc/v4"
 
 	"pigeon/sdpcodec"
 )
@@ -17,10 +15,9 @@ import (
 // without a single relayed candidate. The blob still holds the other
 // candidates, so the peers may connect anyway when they need no relay.
 type RelayError struct {
-	Servers []string      // the TURN servers' URLs, without credentials
-	Reason  RelayReason   // the first failure's kind
-	Causes  []string      // what failed, as pion reported it; none when no server answered in time
-	Waited  time.Duration // the gather timeout
+	Servers []string    // the TURN servers' URLs, without credentials
+	Reason  RelayReason // the first failure's kind
+	Causes  []string    // what failed, as pion reported it
 }
 
 // RelayReason sorts why a TURN server gave no relayed candidate.
@@ -40,6 +37,9 @@ const (
 	// RelayRefused: the server answered but refused the allocation (wrong
 	// user or password, say).
 	RelayRefused
+	// RelayIPv6Only: only IPv6 was allowed ([Options.IPv6Only]), and pion
+	// relays over IPv4 only.
+	RelayIPv6Only
 	// RelayOther is any other failure.
 	RelayOther
 )
@@ -49,18 +49,15 @@ func (e *RelayError) Error() string {
 	if len(e.Servers) > 1 {
 		servers = "TURN servers " + strings.Join(e.Servers, ", ")
 	}
-	why := fmt.Sprintf("no answer within %s", e.Waited)
-	if len(e.Causes) > 0 {
-		why = strings.Join(e.Causes, "; ")
-	}
-	return servers + " gave no relay: " + why
+	return servers + " gave no relay: " + strings.Join(e.Causes, "; ")
 }
 
-// relayError returns a [*RelayError] if TURN servers are among servers but
-// the blob has no relayed candidate, with the failures log recorded.
-func relayError(servers []webrtc.ICEServer, blob *sdpcodec.Blob, log *relayLog, waited time.Duration) error {
+// relayError returns a [*RelayError] if opts name TURN servers but the
+// blob has no relayed candidate, with the failures log recorded; timedOut
+// says whether gathering was cut short by the gather timeout.
+func relayError(opts Options, blob *sdpcodec.Blob, log *relayLog, timedOut bool) error {
 	var turns []string
-	for _, s := range servers {
+	for _, s := range opts.ICEServers {
 		for _, u := range s.URLs {
 			if uri, err := stun.ParseURI(u); err == nil && (uri.Scheme == stun.SchemeTypeTURN || uri.Scheme == stun.SchemeTypeTURNS) {
 				turns = append(turns, u)
@@ -75,8 +72,18 @@ func relayError(servers []webrtc.ICEServer, blob *sdpcodec.Blob, log *relayLog, 
 			return nil
 		}
 	}
-	e := &RelayError{Servers: turns, Waited: waited}
+	e := &RelayError{Servers: turns}
 	e.Reason, e.Causes = log.failures()
+	switch {
+	case len(e.Causes) > 0:
+	case opts.IPv6Only:
+		// pion/ice v4 gathers relayed candidates over IPv4 only.
+		e.Reason, e.Causes = RelayIPv6Only, []string{"TURN works over IPv4 only here"}
+	case timedOut:
+		e.Reason, e.Causes = RelayNoAnswer, []string{fmt.Sprintf("no answer within %s", opts.GatherTimeout)}
+	default:
+		e.Reason, e.Causes = RelayOther, []string{"gathering ended without one"}
+	}
 	return e
 }
 
@@ -163,7 +170,7 @@ func (l *relayLog) failures() (RelayReason, []string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.causes) == 0 {
-		return RelayNoAnswer, nil
+		return RelayOther, nil
 	}
 	return l.reasons[0], append([]string(nil), l.causes...)
 }

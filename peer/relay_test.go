@@ -19,10 +19,10 @@ import (
 // cause. The network tests (cmd/pigeon) check the same against real
 // servers; this one pins each format.
 func TestRelayError(t *testing.T) {
-	turns := []webrtc.ICEServer{
+	opts := Options{GatherTimeout: 1500 * time.Millisecond, ICEServers: []webrtc.ICEServer{
 		{URLs: []string{"stun:203.0.113.1:3478"}},
 		{URLs: []string{"turns:203.0.113.1:5349"}, Username: "u", Credential: "p"},
-	}
+	}}
 	host := &sdpcodec.Blob{Candidates: []sdpcodec.Candidate{{Type: sdpcodec.Host, Addr: netip.MustParseAddr("10.0.0.1"), Port: 1}}}
 	cases := []struct {
 		name   string
@@ -30,7 +30,7 @@ func TestRelayError(t *testing.T) {
 		reason RelayReason
 		causes []string
 	}{
-		{"no answer", nil, RelayNoAnswer, nil},
+		{"no answer", nil, RelayNoAnswer, []string{"no answer within 1.5s"}},
 		{"untrusted", [][]any{{"Failed to connect to relay: %v", errors.New("tls: failed to verify certificate: x509: certificate signed by unknown authority")}},
 			RelayCertificate, []string{"tls: failed to verify certificate: x509: certificate signed by unknown authority"}},
 		{"not TLS", [][]any{{"Failed to connect to relay: %v", errors.New("EOF")}},
@@ -54,7 +54,7 @@ func TestRelayError(t *testing.T) {
 		for _, l := range c.logs {
 			ice.Warnf(l[0].(string), l[1:]...)
 		}
-		err := relayError(turns, host, log, 1500*time.Millisecond)
+		err := relayError(opts, host, log, true)
 		var re *RelayError
 		if !errors.As(err, &re) {
 			t.Errorf("%s: %v, want a RelayError", c.name, err)
@@ -67,11 +67,17 @@ func TestRelayError(t *testing.T) {
 	}
 
 	relayed := &sdpcodec.Blob{Candidates: append(slices.Clone(host.Candidates), sdpcodec.Candidate{Type: sdpcodec.Relay, Addr: netip.MustParseAddr("203.0.113.1"), Port: 2})}
-	if err := relayError(turns, relayed, &relayLog{}, time.Second); err != nil {
+	if err := relayError(opts, relayed, &relayLog{}, true); err != nil {
 		t.Errorf("with a relayed candidate: %v", err)
 	}
-	if err := relayError(turns[:1], host, &relayLog{}, time.Second); err != nil {
+	stunOnly := opts
+	stunOnly.ICEServers = opts.ICEServers[:1]
+	if err := relayError(stunOnly, host, &relayLog{}, true); err != nil {
 		t.Errorf("with no TURN server: %v", err)
+	}
+	ended := "TURN server turns:203.0.113.1:5349 gave no relay: gathering ended without one"
+	if err := relayError(opts, host, &relayLog{}, false); err == nil || err.Error() != ended {
+		t.Errorf("gathering ended in time without a relay and without a cause: %v, want %q", err, ended)
 	}
 }
 

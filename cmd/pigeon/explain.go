@@ -134,6 +134,8 @@ func relayHint(e *peer.RelayError) string {
 		return "check the user and password"
 	case peer.RelayNoAnswer:
 		return "check the server's address and port, and that no firewall blocks the way to it"
+	case peer.RelayIPv6Only:
+		return "leave out --ipv6 to relay over IPv4"
 	}
 	return "run with -v to see what the TURN client did"
 }
