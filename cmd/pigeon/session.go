@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/urfave/cli/v2"
 
@@ -34,9 +35,14 @@ func (ss *session) options() (peer.Options, error) {
 	if err != nil {
 		return opts, err
 	}
-	reconnecting := false
+	var (
+		mu           sync.Mutex // pion may report two changes at once
+		reconnecting bool
+	)
 	verbose := ss.c.Bool("verbose")
 	opts.OnState = func(st peer.State) {
+		mu.Lock()
+		defer mu.Unlock()
 		if verbose {
 			fmt.Fprintf(ss.s.errOut, "pigeon: state: %s\n", st)
 		}
