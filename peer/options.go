@@ -63,7 +63,8 @@ type Options struct {
 	// LoggerFactory receives pion's logs; nil discards them.
 	LoggerFactory logging.LoggerFactory
 	// OnState, if set, is called on every state change, from pion's
-	// goroutines: it must not block.
+	// goroutines, one per change, so two calls may overlap: it must not
+	// block.
 	OnState func(State)
 	// OnNetworkChange, if set, is called when this computer's addresses
 	// changed during the session and ICE restarted for them, with the

@@ -29,6 +29,9 @@ type Peer struct {
 	pc    *webrtc.PeerConnection
 	main  *Conn // channel 0, pre-negotiated
 	local *sdpcodec.Blob
+	relay *relayLog // why TURN servers gave no relayed candidate
+	// gatherErr is what went wrong while gathering, once it has ended.
+	gatherErr error
 
 	opened chan struct{} // closed once channel 0 is open and detached
 	done   chan struct{} // closed once the peer has ended; err says why
@@ -153,7 +156,8 @@ func newPeer(opts Options, kind sdpcodec.Kind) (*Peer, error) {
 	}
 
 	var se webrtc.SettingEngine
-	se.LoggerFactory = opts.LoggerFactory
+	relay := &relayLog{LoggerFactory: opts.LoggerFactory}
+	se.LoggerFactory = relay
 	se.SetICECredentials(sdpcodec.Credentials(fp))
 	// ICE reports "disconnected" after half the lost timeout; the peer is
 	// declared lost if it stays so for the other half. Checking before the
@@ -213,6 +217,7 @@ func newPeer(opts Options, kind sdpcodec.Kind) (*Peer, error) {
 		kind:   kind,
 		host:   host,
 		pc:     pc,
+		relay:  relay,
 		opened: make(chan struct{}),
 		done:   make(chan struct{}),
 		se:     apiSE,
@@ -255,9 +260,11 @@ func (p *Peer) setLocal(ctx context.Context, desc webrtc.SessionDescription) err
 	}
 	t := time.NewTimer(p.opts.GatherTimeout)
 	defer t.Stop()
+	timedOut := false
 	select {
 	case <-gathered:
 	case <-t.C:
+		timedOut = true
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -266,11 +273,17 @@ func (p *Peer) setLocal(ctx context.Context, desc webrtc.SessionDescription) err
 		return err
 	}
 	p.local = blob
+	p.gatherErr = relayError(p.opts, blob, p.relay, timedOut)
 	return nil
 }
 
 // Local is our blob, to be carried to the other side.
 func (p *Peer) Local() *sdpcodec.Blob { return p.local }
+
+// GatherError says what went wrong while gathering our candidates, or is
+// nil: TURN servers that gave no relayed candidate ([*RelayError]). The
+// blob is made all the same, with the candidates that were gathered.
+func (p *Peer) GatherError() error { return p.gatherErr }
 
 // Remote is the peer's blob once an offer or answer has been applied.
 func (p *Peer) Remote() *sdpcodec.Blob {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 
 	"pigeon/peer"
 	"pigeon/qrcode"
@@ -106,4 +108,44 @@ func explain(err error) (msg, hint string) {
 		hint = "update pigeon on this computer"
 	}
 	return msg, hint
+}
+
+// warnGather says in one line what went wrong while p gathered its
+// candidates, if anything did, and what to do. The session goes on: the
+// blob holds the candidates that were gathered.
+func warnGather(s *streams, p *peer.Peer) {
+	err := p.GatherError()
+	if err == nil {
+		return
+	}
+	msg := err.Error()
+	var re *peer.RelayError
+	if errors.As(err, &re) {
+		msg += "; " + relayHint(re)
+	}
+	fmt.Fprintf(s.errOut, "pigeon: warning: %s\n", msg)
+}
+
+// relayHint is what to do about TURN servers that gave no relay.
+func relayHint(e *peer.RelayError) string {
+	cause := strings.Join(e.Causes, "; ")
+	switch e.Reason {
+	case peer.RelayCertificate:
+		switch {
+		case strings.Contains(cause, "unknown authority"):
+			return "if you trust that server, set SSL_CERT_FILE to the certificate (PEM) of the authority that signed its certificate"
+		case strings.Contains(cause, "valid for"), strings.Contains(cause, "IP SANs"):
+			return "give the server by a name or address its certificate is valid for"
+		}
+		return "check the server's certificate, and this computer's clock"
+	case peer.RelayUnreachable:
+		return "check the server's address and port, and the scheme: turns: for TLS (usually port 5349), turn: without (usually 3478)"
+	case peer.RelayRefused:
+		return "check the user and password"
+	case peer.RelayNoAnswer:
+		return "check the server's address and port, and that no firewall blocks the way to it"
+	case peer.RelayIPv6Only:
+		return "leave out --ipv6 to relay over IPv4"
+	}
+	return "run with -v to see what the TURN client did"
 }

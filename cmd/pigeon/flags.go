@@ -24,7 +24,7 @@ func sessionFlags() []cli.Flag {
 		&cli.StringFlag{Name: "qr-png", Usage: "also write our blob as a QR code image to `FILE` (PNG)"},
 		&cli.StringFlag{Name: "format", Usage: "write our description as `FORMAT`: pigeon (a short blob) or json (base64 JSON, as pion's examples and many browser pages read); default: pigeon, or the format of the offer we answer"},
 		&cli.StringSliceFlag{Name: "stun", Usage: "use the STUN server at `URL` (stun:HOST:PORT; repeatable)", EnvVars: []string{"PIGEON_STUN"}},
-		&cli.StringSliceFlag{Name: "turn", Usage: "relay through the TURN server at `URL` (turn:USER:PASS@HOST:PORT[?transport=tcp]; repeatable)", EnvVars: []string{"PIGEON_TURN"}},
+		&cli.StringSliceFlag{Name: "turn", Usage: "relay through the TURN server at `URL` (turn:USER:PASS@HOST:PORT[?transport=tcp], or turns:... over TLS; repeatable)", EnvVars: []string{"PIGEON_TURN"}},
 		&cli.StringSliceFlag{Name: "interface", Usage: "gather candidates only on interface `NAME` (repeatable; default: all but loopback and container or VM bridges)"},
 		&cli.BoolFlag{Name: "ipv4", Usage: "use IPv4 addresses only"},
 		&cli.BoolFlag{Name: "ipv6", Usage: "use IPv6 addresses only"},

@@ -43,8 +43,9 @@ import (
 //	                        standard input, each written once it exists;
 //	                        with -hold the input stays open (a person who
 //	                        has not pressed Ctrl-D) until CMD exits
-//	turnserver ADDR USER PASS
-//	                        a STUN/TURN server for the network tests
+//	turnserver [-cert FILE -key FILE] ADDR USER PASS
+//	                        a STUN/TURN server for the network tests,
+//	                        with -cert and -key over TLS
 //	                        (netlab.TURNServerMain)
 //	stunprobe SERVER...     asks STUN servers for our mapped address
 //	                        (netlab.STUNProbeMain)

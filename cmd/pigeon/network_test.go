@@ -2,12 +2,14 @@ package main
 
 import (
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +23,10 @@ const (
 	turnUser = "pigeon"
 	turnPass = "carrier"
 	turnPort = 3478
+	// turnsPort is where the lab's TLS TURN server listens, and
+	// turnsName its name.
+	turnsPort = 5349
+	turnsName = "turn.pigeon.test"
 )
 
 // connectedLine is the path report: local and remote type and address,
@@ -293,6 +299,99 @@ func TestNetwork(t *testing.T) {
 			}
 		}
 	})
+
+	// d'. Behind symmetric NATs with only a TURN server that speaks TLS
+	// (turns:, over TCP), with a certificate for its address and its name
+	// from a throwaway CA: the pigeons trust that CA through SSL_CERT_FILE,
+	// as any Go program does, and both sides relay through the server,
+	// named by its address (pion verifies an IP SAN) or by its name (SNI
+	// and a DNS SAN).
+	for _, c := range []struct{ name, host string }{
+		{"turns-tls", ""}, // the server's address
+		{"turns-tls-name", turnsName},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			lab := newLab(t)
+			s := newNATSites(t, lab, netlab.Symmetric)
+			ca := netlab.NewCA(t, "pigeon test CA")
+			cert, key := ca.Issue(turnsName, s.serverAddr.String())
+			s.server.StartTURNS(netip.AddrPortFrom(s.serverAddr, turnsPort), turnUser, turnPass, cert, key)
+			host := c.host
+			if host == "" {
+				host = s.serverAddr.String()
+			}
+			for _, h := range []*netlab.Host{s.a, s.b} {
+				h.Env = append(h.Env, "SSL_CERT_FILE="+ca.File)
+				h.Resolve(turnsName, s.serverAddr)
+			}
+			url := "turns:" + turnUser + ":" + turnPass + "@" + net.JoinHostPort(host, strconv.Itoa(turnsPort))
+			chat, join := chatOnce(t, s.a, s.b, "--turn", url)
+			for _, c := range []struct {
+				who string
+				p   path
+			}{{"chat", chat}, {"join", join}} {
+				if c.p.types() != "relay <-> relay" || c.p.localAddr.Addr() != s.serverAddr {
+					t.Errorf("%s: path %q, want relay %s <-> relay", c.who, c.p.line, s.serverAddr)
+				}
+			}
+		})
+	}
+
+	// d''. A turns: server whose certificate fails verification, from an
+	// authority this computer does not trust or for another name: pigeon
+	// says so in one line, with what to do, as soon as gathering ends (at
+	// once, well within the gather timeout), and still makes its offer.
+	for _, c := range []struct {
+		name    string
+		trusted bool   // whether pigeon trusts the CA
+		certFor string // the name on the certificate
+		want    string
+	}{
+		{"turns-untrusted", false, "", `tls: failed to verify certificate: x509: certificate signed by unknown authority; if you trust that server, set SSL_CERT_FILE to .*`},
+		{"turns-wrong-name", true, "turn.example.org", `tls: failed to verify certificate: x509: cannot validate certificate for 203.0.113.1 because it doesn't contain any IP SANs; give the server by a name or address its certificate is valid for`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			lab := newLab(t)
+			public := lab.LAN("public", "203.0.113.0/24")
+			server, h := lab.Host("server"), lab.Host("h")
+			serverAddr := public.Attach(server, "eth0").Addr
+			public.Attach(h, "eth0")
+			ca := netlab.NewCA(t, "pigeon test CA")
+			certFor := c.certFor
+			if certFor == "" {
+				certFor = serverAddr.String()
+			}
+			cert, key := ca.Issue(certFor)
+			addr := netip.AddrPortFrom(serverAddr, turnsPort)
+			server.StartTURNS(addr, turnUser, turnPass, cert, key)
+			if c.trusted {
+				h.Env = append(h.Env, "SSL_CERT_FILE="+ca.File)
+			}
+			url := "turns:" + turnUser + ":" + turnPass + "@" + addr.String()
+			p := h.Start(20*time.Second, pigeonPath(t), "chat", "--turn", url, "--in", filepath.Join(t.TempDir(), "never"))
+			_, offerAt, ok := p.WaitStderr(regexp.MustCompile(`^`+sdpcodec.Prefix), 10*time.Second)
+			p.Kill()
+			<-p.Done()
+			if !ok {
+				t.Fatalf("no offer within 10 s:\n%s", p.Stderr())
+			}
+			want := regexp.MustCompile(`^pigeon: warning: TURN server turns:` + regexp.QuoteMeta(addr.String()) + ` gave no relay: ` + c.want + `$`)
+			line, at, ok := p.WaitStderr(want, 0)
+			if !ok {
+				t.Fatalf("no warning matching %s:\n%s", want, p.Stderr())
+			}
+			t.Logf("%s after start: %s", at.Round(time.Millisecond), line)
+			t.Logf("offer printed %s after start", offerAt.Round(time.Millisecond))
+			if n := strings.Count(p.Stderr(), "pigeon: warning:"); n != 1 {
+				t.Errorf("%d warnings, want 1:\n%s", n, p.Stderr())
+			}
+			if limit := time.Second; offerAt > limit {
+				t.Errorf("offer printed %s after start, want at most %s: a TLS failure is known at once", offerAt, limit)
+			}
+		})
+	}
 
 	// e. The offering host is on two LANs and shares only the second with
 	// the answering host, whose other LAN uses the same addresses as the

@@ -40,8 +40,10 @@ func (ss *session) options() (peer.Options, error) {
 	if !ss.c.IsSet("reconnect-wait") && chat && ss.interactive {
 		opts.ReconnectWait = defaultChatReconnectWait
 	}
-	var mu sync.Mutex // pion calls from several goroutines
-	reconnecting := false
+	var (
+		mu           sync.Mutex // pion may report two changes at once
+		reconnecting bool
+	)
 	verbose := ss.c.Bool("verbose")
 	opts.OnState = func(st peer.State) {
 		mu.Lock()
@@ -114,6 +116,7 @@ func (ss *session) offer(app sdpcodec.App) error {
 		return err
 	}
 	ss.p = p
+	warnGather(ss.s, p)
 	text, err := localText(p, ss.outputFormat(nil))
 	if err != nil {
 		return err
@@ -199,6 +202,7 @@ func (ss *session) join(check func(sdpcodec.App) error) (sdpcodec.App, error) {
 	if err != nil {
 		return 0, err
 	}
+	warnGather(ss.s, ss.p)
 	text, err := localText(ss.p, ss.outputFormat(&offer))
 	if err != nil {
 		return 0, err

@@ -2,9 +2,11 @@ package netlab
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"syscall"
 	"time"
 )
@@ -15,12 +17,42 @@ type Host struct {
 	lab  *Lab
 	Name string // the short name the test gave it
 	NS   string // the namespace's name, for ip netns exec
+	// Env is added to the environment of the commands h starts with
+	// [Host.Start] and [Host.Command], after the lab's Env ("NAME=value"):
+	// SSL_CERT_FILE=[CA.File], say, for the programs of this host only.
+	Env []string
 }
 
 // Host makes a host. name must be unique in the lab.
 func (l *Lab) Host(name string) *Host {
 	l.t.Helper()
 	return &Host{lab: l, Name: name, NS: l.newNamespace(name)}
+}
+
+// Resolve makes the programs h runs resolve name to addr, through a hosts
+// file of h's own (ip netns exec mounts /etc/netns/NS/hosts on /etc/hosts):
+// the lab has no DNS server. Call it before starting those programs.
+func (h *Host) Resolve(name string, addr netip.Addr) {
+	t := h.lab.t
+	t.Helper()
+	dir := filepath.Join(etcNetns, h.NS)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatalf("netlab: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = os.RemoveAll(dir)
+		_ = os.Remove(etcNetns) // if no other lab uses it
+	})
+	f, err := os.OpenFile(filepath.Join(dir, "hosts"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err == nil {
+		_, err = fmt.Fprintf(f, "%s %s\n", addr, name)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		t.Fatalf("netlab: %v", err)
+	}
 }
 
 // Run runs a command in h, fails the test if it fails, and returns its
@@ -67,8 +99,8 @@ func (h *Host) Command(ctx context.Context, name string, args ...string) *exec.C
 	// ip netns exec enters the namespace and execs name: the process is
 	// name itself, so killing it kills the program, not a wrapper.
 	cmd := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", h.NS, name}, args...)...)
-	if len(h.lab.Env) > 0 {
-		cmd.Env = append(os.Environ(), h.lab.Env...)
+	if len(h.lab.Env)+len(h.Env) > 0 {
+		cmd.Env = append(append(os.Environ(), h.lab.Env...), h.Env...)
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	cmd.WaitDelay = time.Second

@@ -1,14 +1,16 @@
 // Package netlab builds small networks out of Linux network namespaces for
 // tests: hosts, LANs, NAT routers and a public segment with a STUN/TURN
-// server, so that real processes can be run on them and connect as they
-// would across real networks.
+// server (also over TLS, with a certificate from a throwaway [CA]), so that
+// real processes can be run on them and connect as they would across real
+// networks.
 //
 // Every host, router and LAN is a network namespace of its own, joined to
 // the others by veth pairs. Nothing is created in the namespace the test
 // runs in, and no route leads out of the lab: traffic stays inside it.
-// Namespaces are named after the test process (netlab-PID-N-NAME) and are
-// deleted in t.Cleanup; [New] also deletes those left behind by test
-// processes that no longer run.
+// (Hosts that resolve names have a hosts file under /etc/netns, removed
+// with them: see [Host.Resolve].) Namespaces are named after the test
+// process (netlab-PID-N-NAME) and are deleted in t.Cleanup; [New] also
+// deletes those left behind by test processes that no longer run.
 //
 // A lab needs root and the ip command, and iptables for routers; the test
 // is skipped, with the reason, when one is missing. The STUN/TURN server and the STUN probe run as
@@ -21,6 +23,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,6 +33,10 @@ import (
 
 // namePrefix starts the name of every namespace a lab makes.
 const namePrefix = "netlab-"
+
+// etcNetns holds configuration files per namespace, which ip netns exec
+// mounts over those in /etc (see [Host.Resolve]).
+const etcNetns = "/etc/netns"
 
 // labs counts the labs of this process, to keep their namespaces apart.
 var labs atomic.Int64
@@ -90,6 +97,7 @@ func sweep() {
 			continue // that test process still runs
 		}
 		_ = exec.Command("ip", "netns", "del", name).Run()
+		_ = os.RemoveAll(filepath.Join(etcNetns, name))
 	}
 }
 

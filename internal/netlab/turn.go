@@ -1,7 +1,9 @@
 package netlab
 
 import (
+	"crypto/tls"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -23,12 +25,14 @@ const turnRealm = "netlab"
 
 // TURNServerMain is the main function of the helper command
 //
-//	turnserver ADDR USER PASS
+//	turnserver [-cert FILE -key FILE] ADDR USER PASS
 //
 // a STUN and TURN server (pion/turn) on ADDR (IP:PORT), over UDP and TCP,
-// for the one user USER with password PASS (long-term credentials). Its
-// relay addresses are on ADDR's IP. It prints "turnserver: ready" once it
-// listens and runs until it is signalled or its standard input ends.
+// for the one user USER with password PASS (long-term credentials). With
+// -cert and -key (PEM files) it listens with TLS over TCP on ADDR instead,
+// as a turns: server does. Its relay addresses are on ADDR's IP. It prints
+// "turnserver: ready" once it listens and runs until it is signalled or
+// its standard input ends.
 func TURNServerMain() {
 	if err := turnServer(os.Args[1:], os.Stdin, os.Stdout); err != nil {
 		fmt.Fprintf(os.Stderr, "turnserver: %v\n", err)
@@ -37,26 +41,24 @@ func TURNServerMain() {
 }
 
 func turnServer(args []string, stdin io.Reader, stdout io.Writer) error {
-	if len(args) != 3 {
-		return errors.New("usage: turnserver IP:PORT USER PASS")
+	const usage = "usage: turnserver [-cert FILE -key FILE] IP:PORT USER PASS"
+	fs := flag.NewFlagSet("turnserver", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	certFile := fs.String("cert", "", "")
+	keyFile := fs.String("key", "", "")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 3 || (*certFile == "") != (*keyFile == "") {
+		return errors.New(usage)
 	}
+	args = fs.Args()
 	addr, err := netip.ParseAddrPort(args[0])
 	if err != nil {
 		return err
 	}
 	user, key := args[1], turn.GenerateAuthKey(args[1], turnRealm, args[2])
-	udp, err := net.ListenPacket("udp4", addr.String())
-	if err != nil {
-		return err
-	}
-	tcp, err := net.Listen("tcp4", addr.String())
-	if err != nil {
-		return err
-	}
 	relays := func() turn.RelayAddressGenerator {
 		return &turn.RelayAddressGeneratorStatic{RelayAddress: net.IP(addr.Addr().AsSlice()), Address: addr.Addr().String()}
 	}
-	srv, err := turn.NewServer(turn.ServerConfig{
+	cfg := turn.ServerConfig{
 		Realm: turnRealm,
 		AuthHandler: func(ra *turn.RequestAttributes) (string, []byte, bool) {
 			if ra.Username != user {
@@ -64,13 +66,37 @@ func turnServer(args []string, stdin io.Reader, stdout io.Writer) error {
 			}
 			return user, key, true
 		},
-		PacketConnConfigs: []turn.PacketConnConfig{{PacketConn: udp, RelayAddressGenerator: relays()}},
-		ListenerConfigs:   []turn.ListenerConfig{{Listener: tcp, RelayAddressGenerator: relays()}},
-	})
+	}
+	var over string
+	if *certFile != "" {
+		cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+		if err != nil {
+			return err
+		}
+		l, err := tls.Listen("tcp4", addr.String(), &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		if err != nil {
+			return err
+		}
+		cfg.ListenerConfigs = []turn.ListenerConfig{{Listener: l, RelayAddressGenerator: relays()}}
+		over = "tls"
+	} else {
+		udp, err := net.ListenPacket("udp4", addr.String())
+		if err != nil {
+			return err
+		}
+		tcp, err := net.Listen("tcp4", addr.String())
+		if err != nil {
+			return err
+		}
+		cfg.PacketConnConfigs = []turn.PacketConnConfig{{PacketConn: udp, RelayAddressGenerator: relays()}}
+		cfg.ListenerConfigs = []turn.ListenerConfig{{Listener: tcp, RelayAddressGenerator: relays()}}
+		over = "udp, tcp"
+	}
+	srv, err := turn.NewServer(cfg)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "turnserver: ready on %s (udp, tcp)\n", addr)
+	fmt.Fprintf(stdout, "turnserver: ready on %s (%s)\n", addr, over)
 	ended := make(chan struct{})
 	go func() {
 		_, _ = io.Copy(io.Discard, stdin)
@@ -88,13 +114,27 @@ func turnServer(args []string, stdin io.Reader, stdout io.Writer) error {
 // StartTURN starts the helper command turnserver (see [TURNServerMain]) in
 // h on addr and waits until it is ready. It runs until the test ends.
 func (h *Host) StartTURN(addr netip.AddrPort, user, pass string) *Proc {
+	h.lab.t.Helper()
+	return h.startTURN(addr, addr.String(), user, pass)
+}
+
+// StartTURNS starts the helper command turnserver in h listening with TLS
+// over TCP on addr, with the certificate and key in certFile and keyFile
+// (see [CA.Issue]), and waits until it is ready. It runs until the test
+// ends.
+func (h *Host) StartTURNS(addr netip.AddrPort, user, pass, certFile, keyFile string) *Proc {
+	h.lab.t.Helper()
+	return h.startTURN(addr, "-cert", certFile, "-key", keyFile, addr.String(), user, pass)
+}
+
+func (h *Host) startTURN(addr netip.AddrPort, args ...string) *Proc {
 	t := h.lab.t
 	t.Helper()
 	bin, err := exec.LookPath("turnserver")
 	if err != nil {
 		t.Fatalf("netlab: %v (register netlab.TURNServerMain as turnserver)", err)
 	}
-	p := h.Start(10*time.Minute, bin, addr.String(), user, pass)
+	p := h.Start(10*time.Minute, bin, args...)
 	if _, _, ok := p.WaitStdout(regexp.MustCompile(`^turnserver: ready`), 10*time.Second); !ok {
 		p.Kill()
 		<-p.Done()
