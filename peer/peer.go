@@ -53,8 +53,7 @@ type Peer struct {
 	connTimer *time.Timer
 	state     State
 	waiting   bool                        // lost, waiting up to ReconnectWait for a reconnection
-	control   *webrtc.DataChannel         // pigeon peers' control channel, once open
-	controlRW datachannel.ReadWriteCloser // and its detached end
+	controlRW datachannel.ReadWriteCloser // the control channel, detached, once open
 	acks      chan uint16                 // generations the other side acknowledged
 }
 
