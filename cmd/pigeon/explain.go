@@ -21,6 +21,7 @@ func explain(err error) (msg, hint string) {
 		ne *transfer.NameError
 		fe *transfer.ConflictError
 		pe *transfer.PeerError
+		te *transferError
 	)
 	switch {
 	case errors.As(err, &ue):
@@ -50,6 +51,8 @@ func explain(err error) (msg, hint string) {
 		hint = "give --yes to accept the files without being asked (and --dir DIR for where they go)"
 	case errors.Is(err, errDeclined):
 		hint = "nothing was written"
+	case errors.As(err, &te) && errors.Is(err, peer.ErrPeerLost):
+		hint = "the other computer stopped answering (pigeon was closed there, or the network went away): run the same send and join again to finish; files that arrived whole are kept and a partly received one continues where it stopped"
 	case errors.Is(err, transfer.ErrIncomplete):
 		hint = "the other side went away: run the same commands again to finish; files that arrived whole are kept and a partly received one continues where it stopped"
 	case errors.Is(err, transfer.ErrProtocol):

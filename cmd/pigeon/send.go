@@ -93,7 +93,7 @@ func sendCommand(s *streams) *cli.Command {
 			})
 			bar.finish()
 			if err != nil {
-				return err
+				return &transferError{err}
 			}
 			fmt.Fprintf(s.errOut, "pigeon: sent %s\n", statsText(stats))
 			return nil
@@ -195,11 +195,18 @@ func runReceive(ss *session) error {
 	})
 	bar.finish()
 	if err != nil {
-		return err
+		return &transferError{err}
 	}
 	fmt.Fprintf(w, "pigeon: received %s into %s\n", statsText(stats), dir)
 	return nil
 }
+
+// transferError is why a transfer of files failed once the connection
+// was open, so that the hint can speak of finishing it.
+type transferError struct{ err error }
+
+func (e *transferError) Error() string { return e.err.Error() }
+func (e *transferError) Unwrap() error { return e.err }
 
 // describeEntries says what entries hold: "3 files and 1 folder (12.4 MiB)".
 func describeEntries(entries []transfer.Entry) string {
