@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"sync"
 	"time"
 )
 
@@ -68,7 +69,7 @@ func Receive(ctx context.Context, conn Conn, opts ReceiveOptions) (Stats, error)
 		return fail(err)
 	}
 	r := &receiver{root: opts.Root, opts: opts, entries: entries,
-		state: make([]entryState, len(entries)), made: map[string]bool{}}
+		state: make([]entryState, len(entries)), made: map[string]bool{}, dirty: map[string]bool{}}
 	h, err := r.survey()
 	if err != nil {
 		return fail(err)
@@ -112,9 +113,14 @@ func Receive(ctx context.Context, conn Conn, opts ReceiveOptions) (Stats, error)
 			st.Skipped++
 		}
 	}
+	r.placer = newPlacer(r)
+	defer r.placer.wait()
 	for i, e := range entries {
 		if e.Kind != File || r.state[i].skip {
 			continue
+		}
+		if err := r.placer.failed(); err != nil {
+			return fail(err)
 		}
 		st.Resumed += r.state[i].offset
 		err := r.receiveFile(ctx, l, i, func(n int) {
@@ -136,7 +142,16 @@ func Receive(ctx context.Context, conn Conn, opts ReceiveOptions) (Stats, error)
 	if typ != frameDone {
 		return fail(fmt.Errorf("%w: message type %d where the end was expected", ErrProtocol, typ))
 	}
-	if err := r.finish(); err != nil {
+	if err := r.placer.wait(); err != nil {
+		return fail(err)
+	}
+	if err := r.makeLinks(); err != nil {
+		return fail(err)
+	}
+	if err := r.syncDirs(); err != nil {
+		return fail(err)
+	}
+	if err := r.setFolders(); err != nil {
 		return fail(err)
 	}
 	if err := l.write(frameAck, nil); err != nil {
@@ -152,6 +167,10 @@ type receiver struct {
 	entries []Entry
 	state   []entryState
 	made    map[string]bool // folders known to exist
+	placer  *placer
+
+	dirsMu sync.Mutex
+	dirty  map[string]bool // folders whose entries changed, to flush
 }
 
 // entryState is what the target folder holds for an entry and what the
@@ -335,12 +354,13 @@ func (r *receiver) mkdirAll(dir string) error {
 		return fmt.Errorf("making the folder %s: %w", dir, unwrapPath(err))
 	}
 	r.made[dir] = true
+	r.madeDirs(dir)
 	return nil
 }
 
 // receiveFile receives entry i into its partial file, checks it, and
-// gives it its final name, mode and time. received is called after each
-// data frame.
+// hands it to the placer, which gives it its final name, mode and time.
+// received is called after each data frame.
 func (r *receiver) receiveFile(ctx context.Context, l *link, i int, received func(int)) (err error) {
 	e, s := r.entries[i], &r.state[i]
 	if err := r.mkdirAll(path.Dir(e.Path)); err != nil {
@@ -397,7 +417,9 @@ func (r *receiver) receiveFile(ctx context.Context, l *link, i int, received fun
 				discard = true
 				return errors.New("it arrived damaged: its SHA-256 differs from the sender's")
 			}
-			return r.place(f, i)
+			r.placer.add(f, i)
+			f = nil
+			return nil
 		default:
 			return fmt.Errorf("%w: message type %d inside a file", ErrProtocol, typ)
 		}
@@ -405,14 +427,20 @@ func (r *receiver) receiveFile(ctx context.Context, l *link, i int, received fun
 }
 
 // place gives the complete partial file f of entry i its mode, time and
-// final name.
+// final name, once its content is on the disk (fsync): a file under its
+// final name holds what was sent even after a crash of the machine, once
+// its folder is flushed too (see syncDirs). It closes f.
 func (r *receiver) place(f *os.File, i int) error {
 	e, s := r.entries[i], &r.state[i]
 	tmp := partialName(e.Path)
-	if err := f.Chmod(e.Mode.Perm()); err != nil {
-		return unwrapPath(err)
+	err := f.Chmod(e.Mode.Perm())
+	if err == nil {
+		err = f.Sync()
 	}
-	if err := f.Close(); err != nil {
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return unwrapPath(err)
 	}
 	if !e.ModTime.IsZero() {
@@ -429,12 +457,12 @@ func (r *receiver) place(f *os.File, i int) error {
 	if err := r.root.Rename(tmp, e.Path); err != nil {
 		return unwrapPath(err)
 	}
+	r.changed(path.Dir(e.Path))
 	return nil
 }
 
-// finish makes the links, then gives the folders made their modes and
-// times, deepest first, as writing inside a folder changes its time.
-func (r *receiver) finish() error {
+// makeLinks makes the links, once every file is in place.
+func (r *receiver) makeLinks() error {
 	for i, e := range r.entries {
 		s := &r.state[i]
 		if e.Kind != Symlink || s.skip {
@@ -451,7 +479,15 @@ func (r *receiver) finish() error {
 		if err := r.root.Symlink(e.Target, e.Path); err != nil {
 			return fmt.Errorf("making the link %s: %w", e.Path, unwrapPath(err))
 		}
+		r.changed(path.Dir(e.Path))
 	}
+	return nil
+}
+
+// setFolders gives the folders made their modes and times, deepest
+// first, as writing inside a folder changes its time. It comes after
+// syncDirs, which must read the folders, whatever their modes.
+func (r *receiver) setFolders() error {
 	for i := len(r.entries) - 1; i >= 0; i-- {
 		e := r.entries[i]
 		if e.Kind != Dir || !r.state[i].created {
