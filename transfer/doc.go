@@ -59,5 +59,9 @@
 // folder, so no name and no symbolic link, whether sent or already there,
 // leads outside it. Links are made last, so nothing is written through a
 // link the transfer made. A file receives at most the bytes its size
-// announced; only a stream (size -1) has no limit.
+// announced. An offer whose files of known size would pass
+// [ReceiveOptions.MaxSize], or leave less than [ReceiveOptions.KeepFree]
+// free on the target's disk, is refused before anything is written
+// ([SpaceError]); a stream (size -1) is stopped where it would, and its
+// partial file removed.
 package transfer

@@ -29,6 +29,20 @@ type ReceiveOptions struct {
 	Overwrite bool
 	// Progress is called as in [SendOptions]; it must not block.
 	Progress func(done, total int64, current string)
+	// MaxSize, if positive, is the most file content the transfer may
+	// write: an offer of more is refused before anything is written, and
+	// a stream (whose size is known only at its end) that would pass it is
+	// stopped, and its partial file removed.
+	MaxSize int64
+	// KeepFree is the space the transfer leaves free on the target's
+	// disk: an offer whose files do not fit above it is refused before
+	// anything is written, and a stream is stopped, and its partial file
+	// removed, before the free space falls below it. Zero means
+	// [DefaultKeepFree]; a negative value turns the check off.
+	KeepFree int64
+
+	// freeSpace, if set, stands in for the free space of Root's disk.
+	freeSpace func() int64
 }
 
 // Offer is what a sender offers, as the receiver's [ReceiveOptions.Confirm]
@@ -69,7 +83,14 @@ func Receive(ctx context.Context, conn Conn, opts ReceiveOptions) (Stats, error)
 		return fail(err)
 	}
 	r := &receiver{root: opts.Root, opts: opts, entries: entries,
-		state: make([]entryState, len(entries)), made: map[string]bool{}, dirty: map[string]bool{}}
+		state: make([]entryState, len(entries)), made: map[string]bool{}, dirty: map[string]bool{},
+		space: space{maxSize: opts.MaxSize, keepFree: opts.KeepFree, free: opts.freeSpace}}
+	if r.space.keepFree == 0 {
+		r.space.keepFree = DefaultKeepFree
+	}
+	if r.space.free == nil {
+		r.space.free = func() int64 { return freeSpace(opts.Root) }
+	}
 	h, err := r.survey()
 	if err != nil {
 		return fail(err)
@@ -83,6 +104,9 @@ func Receive(ctx context.Context, conn Conn, opts ReceiveOptions) (Stats, error)
 	}
 	p, offer, err := r.decide(h, v)
 	if err != nil {
+		return fail(err)
+	}
+	if err := r.space.checkOffer(r.need()); err != nil {
 		return fail(err)
 	}
 	if opts.Confirm != nil {
@@ -168,6 +192,7 @@ type receiver struct {
 	state   []entryState
 	made    map[string]bool // folders known to exist
 	placer  *placer
+	space   space
 
 	dirsMu sync.Mutex
 	dirty  map[string]bool // folders whose entries changed, to flush
@@ -346,6 +371,17 @@ func (r *receiver) decide(h have, v verdict) (plan, Offer, error) {
 	return p, o, nil
 }
 
+// need is how many bytes of files of known size the plan writes.
+func (r *receiver) need() int64 {
+	var n int64
+	for i, e := range r.entries {
+		if e.Kind == File && e.Size >= 0 && !r.state[i].skip {
+			n += e.Size - r.state[i].offset
+		}
+	}
+	return n
+}
+
 func (r *receiver) mkdirAll(dir string) error {
 	if dir == "." || r.made[dir] {
 		return nil
@@ -402,6 +438,14 @@ func (r *receiver) receiveFile(ctx context.Context, l *link, i int, received fun
 			if e.Size >= 0 && got+int64(len(body)) > limit {
 				discard = true
 				return fmt.Errorf("%w: the sender sent more than the %d bytes it announced", ErrProtocol, e.Size)
+			}
+			if e.Size < 0 {
+				if err := r.space.streamRoom(len(body), got); err != nil {
+					discard = true
+					return err
+				}
+			} else {
+				r.space.wrote(len(body))
 			}
 			if _, err := f.Write(body); err != nil {
 				return unwrapPath(err)

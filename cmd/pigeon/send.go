@@ -107,6 +107,7 @@ func receiveFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "accept offered files without asking"},
 		&cli.StringFlag{Name: "dir", Value: ".", Usage: "receive offered files into folder `DIR`"},
 		&cli.BoolFlag{Name: "overwrite", Usage: "replace files that differ from the offered ones (otherwise their existence refuses the transfer)"},
+		&cli.StringFlag{Name: "max-size", Usage: "accept at most `SIZE` of files (e.g. 500M, 2G): a larger offer is refused, and a stream that grows past it is stopped"},
 	}
 }
 
@@ -125,8 +126,14 @@ func checkReceive(ss *session) error {
 	return nil
 }
 
-// checkDir fails when --dir does not name a folder.
-func checkDir(c *cli.Context) error {
+// checkReceiveFlags fails when --dir does not name a folder, or
+// --max-size is not a size.
+func checkReceiveFlags(c *cli.Context) error {
+	if c.IsSet("max-size") {
+		if _, err := parseSize("max-size", c.String("max-size")); err != nil {
+			return err
+		}
+	}
 	dir := c.String("dir")
 	info, err := os.Stat(dir)
 	if err != nil {
@@ -186,12 +193,17 @@ func runReceive(ss *session) error {
 		}
 		return errDeclined
 	}
+	var maxSize int64
+	if ss.c.IsSet("max-size") {
+		maxSize, _ = parseSize("max-size", ss.c.String("max-size")) // checked before
+	}
 	bar := newProgress(w, "receiving")
 	stats, err := transfer.Receive(ss.c.Context, conn, transfer.ReceiveOptions{
 		Root:      root,
 		Confirm:   confirm,
 		Overwrite: ss.c.Bool("overwrite"),
 		Progress:  bar.callback(),
+		MaxSize:   maxSize,
 	})
 	bar.finish()
 	if err != nil {
