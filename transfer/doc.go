@@ -6,9 +6,12 @@
 //
 // The receiver is shown what is offered ([Offer]) and may refuse before
 // anything is written. A file appears under its final name only once all
-// of it arrived and its SHA-256 matched the sender's; until then it is
-// written to a partial file beside it (".NAME.pigeon-partial"), which a
-// later transfer of the same file continues. An existing file with the
+// of it arrived, its SHA-256 matched the sender's and its content was
+// flushed to the disk (fsync); until then it is written to a partial file
+// beside it (".NAME.pigeon-partial"), which a later transfer of the same
+// file continues. Every folder that gained an entry is flushed once,
+// before the receiver acknowledges the end, so that after a successful
+// transfer a crash of the machine loses nothing. An existing file with the
 // same size and SHA-256 as the one offered counts as received, so running
 // an interrupted transfer again finishes it.
 //
@@ -56,5 +59,9 @@
 // folder, so no name and no symbolic link, whether sent or already there,
 // leads outside it. Links are made last, so nothing is written through a
 // link the transfer made. A file receives at most the bytes its size
-// announced; only a stream (size -1) has no limit.
+// announced. An offer whose files of known size would pass
+// [ReceiveOptions.MaxSize], or leave less than [ReceiveOptions.KeepFree]
+// free on the target's disk, is refused before anything is written
+// ([SpaceError]); a stream (size -1) is stopped where it would, and its
+// partial file removed.
 package transfer

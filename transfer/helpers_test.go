@@ -64,7 +64,7 @@ type result struct {
 // transfer sends entries from a to b's receiver and returns both results.
 func transfer(t testing.TB, ctx context.Context, entries []Entry, ropts ReceiveOptions) (sent, received result) {
 	t.Helper()
-	a, b := pair(t, ctx)
+	_, answerer, a, b := pairPeers(t, ctx)
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
@@ -75,7 +75,9 @@ func transfer(t testing.TB, ctx context.Context, entries []Entry, ropts ReceiveO
 		defer wg.Done()
 		received.stats, received.err = Receive(ctx, b, ropts)
 		if received.err != nil {
-			b.Close() // as the CLI does when it gives up
+			// As the CLI does when it gives up: it exits. A sender
+			// waiting for room to write notices only then.
+			answerer.Close()
 		}
 	}()
 	wg.Wait()

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"sync"
 	"time"
 )
 
@@ -28,6 +29,20 @@ type ReceiveOptions struct {
 	Overwrite bool
 	// Progress is called as in [SendOptions]; it must not block.
 	Progress func(done, total int64, current string)
+	// MaxSize, if positive, is the most file content the transfer may
+	// write: an offer of more is refused before anything is written, and
+	// a stream (whose size is known only at its end) that would pass it is
+	// stopped, and its partial file removed.
+	MaxSize int64
+	// KeepFree is the space the transfer leaves free on the target's
+	// disk: an offer whose files do not fit above it is refused before
+	// anything is written, and a stream is stopped, and its partial file
+	// removed, before the free space falls below it. Zero means
+	// [DefaultKeepFree]; a negative value turns the check off.
+	KeepFree int64
+
+	// freeSpace, if set, stands in for the free space of Root's disk.
+	freeSpace func() int64
 }
 
 // Offer is what a sender offers, as the receiver's [ReceiveOptions.Confirm]
@@ -68,7 +83,14 @@ func Receive(ctx context.Context, conn Conn, opts ReceiveOptions) (Stats, error)
 		return fail(err)
 	}
 	r := &receiver{root: opts.Root, opts: opts, entries: entries,
-		state: make([]entryState, len(entries)), made: map[string]bool{}}
+		state: make([]entryState, len(entries)), made: map[string]bool{}, dirty: map[string]bool{},
+		space: space{maxSize: opts.MaxSize, keepFree: opts.KeepFree, free: opts.freeSpace}}
+	if r.space.keepFree == 0 {
+		r.space.keepFree = DefaultKeepFree
+	}
+	if r.space.free == nil {
+		r.space.free = func() int64 { return freeSpace(opts.Root) }
+	}
 	h, err := r.survey()
 	if err != nil {
 		return fail(err)
@@ -82,6 +104,9 @@ func Receive(ctx context.Context, conn Conn, opts ReceiveOptions) (Stats, error)
 	}
 	p, offer, err := r.decide(h, v)
 	if err != nil {
+		return fail(err)
+	}
+	if err := r.space.checkOffer(r.need()); err != nil {
 		return fail(err)
 	}
 	if opts.Confirm != nil {
@@ -112,9 +137,14 @@ func Receive(ctx context.Context, conn Conn, opts ReceiveOptions) (Stats, error)
 			st.Skipped++
 		}
 	}
+	r.placer = newPlacer(r)
+	defer r.placer.wait()
 	for i, e := range entries {
 		if e.Kind != File || r.state[i].skip {
 			continue
+		}
+		if err := r.placer.failed(); err != nil {
+			return fail(err)
 		}
 		st.Resumed += r.state[i].offset
 		err := r.receiveFile(ctx, l, i, func(n int) {
@@ -136,7 +166,16 @@ func Receive(ctx context.Context, conn Conn, opts ReceiveOptions) (Stats, error)
 	if typ != frameDone {
 		return fail(fmt.Errorf("%w: message type %d where the end was expected", ErrProtocol, typ))
 	}
-	if err := r.finish(); err != nil {
+	if err := r.placer.wait(); err != nil {
+		return fail(err)
+	}
+	if err := r.makeLinks(); err != nil {
+		return fail(err)
+	}
+	if err := r.syncDirs(); err != nil {
+		return fail(err)
+	}
+	if err := r.setFolders(); err != nil {
 		return fail(err)
 	}
 	if err := l.write(frameAck, nil); err != nil {
@@ -152,6 +191,11 @@ type receiver struct {
 	entries []Entry
 	state   []entryState
 	made    map[string]bool // folders known to exist
+	placer  *placer
+	space   space
+
+	dirsMu sync.Mutex
+	dirty  map[string]bool // folders whose entries changed, to flush
 }
 
 // entryState is what the target folder holds for an entry and what the
@@ -327,6 +371,17 @@ func (r *receiver) decide(h have, v verdict) (plan, Offer, error) {
 	return p, o, nil
 }
 
+// need is how many bytes of files of known size the plan writes.
+func (r *receiver) need() int64 {
+	var n int64
+	for i, e := range r.entries {
+		if e.Kind == File && e.Size >= 0 && !r.state[i].skip {
+			n += e.Size - r.state[i].offset
+		}
+	}
+	return n
+}
+
 func (r *receiver) mkdirAll(dir string) error {
 	if dir == "." || r.made[dir] {
 		return nil
@@ -335,12 +390,13 @@ func (r *receiver) mkdirAll(dir string) error {
 		return fmt.Errorf("making the folder %s: %w", dir, unwrapPath(err))
 	}
 	r.made[dir] = true
+	r.madeDirs(dir)
 	return nil
 }
 
 // receiveFile receives entry i into its partial file, checks it, and
-// gives it its final name, mode and time. received is called after each
-// data frame.
+// hands it to the placer, which gives it its final name, mode and time.
+// received is called after each data frame.
 func (r *receiver) receiveFile(ctx context.Context, l *link, i int, received func(int)) (err error) {
 	e, s := r.entries[i], &r.state[i]
 	if err := r.mkdirAll(path.Dir(e.Path)); err != nil {
@@ -383,6 +439,14 @@ func (r *receiver) receiveFile(ctx context.Context, l *link, i int, received fun
 				discard = true
 				return fmt.Errorf("%w: the sender sent more than the %d bytes it announced", ErrProtocol, e.Size)
 			}
+			if e.Size < 0 {
+				if err := r.space.streamRoom(len(body), got); err != nil {
+					discard = true
+					return err
+				}
+			} else {
+				r.space.wrote(len(body))
+			}
 			if _, err := f.Write(body); err != nil {
 				return unwrapPath(err)
 			}
@@ -397,7 +461,9 @@ func (r *receiver) receiveFile(ctx context.Context, l *link, i int, received fun
 				discard = true
 				return errors.New("it arrived damaged: its SHA-256 differs from the sender's")
 			}
-			return r.place(f, i)
+			r.placer.add(f, i)
+			f = nil
+			return nil
 		default:
 			return fmt.Errorf("%w: message type %d inside a file", ErrProtocol, typ)
 		}
@@ -405,14 +471,20 @@ func (r *receiver) receiveFile(ctx context.Context, l *link, i int, received fun
 }
 
 // place gives the complete partial file f of entry i its mode, time and
-// final name.
+// final name, once its content is on the disk (fsync): a file under its
+// final name holds what was sent even after a crash of the machine, once
+// its folder is flushed too (see syncDirs). It closes f.
 func (r *receiver) place(f *os.File, i int) error {
 	e, s := r.entries[i], &r.state[i]
 	tmp := partialName(e.Path)
-	if err := f.Chmod(e.Mode.Perm()); err != nil {
-		return unwrapPath(err)
+	err := f.Chmod(e.Mode.Perm())
+	if err == nil {
+		err = f.Sync()
 	}
-	if err := f.Close(); err != nil {
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return unwrapPath(err)
 	}
 	if !e.ModTime.IsZero() {
@@ -429,12 +501,12 @@ func (r *receiver) place(f *os.File, i int) error {
 	if err := r.root.Rename(tmp, e.Path); err != nil {
 		return unwrapPath(err)
 	}
+	r.changed(path.Dir(e.Path))
 	return nil
 }
 
-// finish makes the links, then gives the folders made their modes and
-// times, deepest first, as writing inside a folder changes its time.
-func (r *receiver) finish() error {
+// makeLinks makes the links, once every file is in place.
+func (r *receiver) makeLinks() error {
 	for i, e := range r.entries {
 		s := &r.state[i]
 		if e.Kind != Symlink || s.skip {
@@ -451,7 +523,15 @@ func (r *receiver) finish() error {
 		if err := r.root.Symlink(e.Target, e.Path); err != nil {
 			return fmt.Errorf("making the link %s: %w", e.Path, unwrapPath(err))
 		}
+		r.changed(path.Dir(e.Path))
 	}
+	return nil
+}
+
+// setFolders gives the folders made their modes and times, deepest
+// first, as writing inside a folder changes its time. It comes after
+// syncDirs, which must read the folders, whatever their modes.
+func (r *receiver) setFolders() error {
 	for i := len(r.entries) - 1; i >= 0; i-- {
 		e := r.entries[i]
 		if e.Kind != Dir || !r.state[i].created {

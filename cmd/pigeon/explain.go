@@ -23,6 +23,8 @@ func explain(err error) (msg, hint string) {
 		ne *transfer.NameError
 		fe *transfer.ConflictError
 		pe *transfer.PeerError
+		te *transferError
+		se *transfer.SpaceError
 	)
 	switch {
 	case errors.As(err, &ue):
@@ -52,6 +54,16 @@ func explain(err error) (msg, hint string) {
 		hint = "give --yes to accept the files without being asked (and --dir DIR for where they go)"
 	case errors.Is(err, errDeclined):
 		hint = "nothing was written"
+	case errors.As(err, &se) && !se.Stream && se.Disk:
+		hint = "nothing was written; make room on that disk, or give --dir on another one"
+	case errors.As(err, &se) && !se.Stream:
+		hint = "nothing was written; give a larger --max-size to accept it"
+	case errors.As(err, &se) && se.Disk:
+		hint = "files that arrived whole before it are kept; make room on that disk, or give --dir on another one, and send it again"
+	case errors.As(err, &se):
+		hint = "files that arrived whole before it are kept; give a larger --max-size, and send it again"
+	case errors.As(err, &te) && errors.Is(err, peer.ErrPeerLost):
+		hint = "the other computer stopped answering (pigeon was closed there, or the network went away): run the same send and join again to finish; files that arrived whole are kept and a partly received one continues where it stopped"
 	case errors.Is(err, transfer.ErrIncomplete):
 		hint = "the other side went away: run the same commands again to finish; files that arrived whole are kept and a partly received one continues where it stopped"
 	case errors.Is(err, transfer.ErrProtocol):

@@ -2,8 +2,11 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -132,4 +135,25 @@ func durationText(d time.Duration) string {
 	default:
 		return d.Round(100 * time.Millisecond).String()
 	}
+}
+
+// sizePattern is a size as parseSize reads it, uppercased.
+var sizePattern = regexp.MustCompile(`^([0-9]+(?:\.[0-9]*)?) ?(?:([KMGT])I?)?B?$`)
+
+// parseSize reads a size for a flag: bytes, or a number with K, M, G or T
+// (powers of 1024; "KiB", "MB" and lowercase are read the same), e.g. 500M
+// or 1.5G.
+func parseSize(flag, text string) (int64, error) {
+	m := sizePattern.FindStringSubmatch(strings.ToUpper(strings.TrimSpace(text)))
+	if m == nil {
+		return 0, usageErrorf("--%s %s: not a size; write it as bytes or with K, M, G or T, e.g. 500M or 2G", flag, text)
+	}
+	f, _ := strconv.ParseFloat(m[1], 64)
+	if m[2] != "" {
+		f *= float64(int64(1) << (10 * (1 + strings.Index("KMGT", m[2]))))
+	}
+	if f >= math.MaxInt64 {
+		return 0, usageErrorf("--%s %s: too large", flag, text)
+	}
+	return int64(f), nil
 }

@@ -56,3 +56,21 @@ func TestICEServerNoCredentials(t *testing.T) {
 		t.Error("a TURN server without credentials was accepted")
 	}
 }
+
+// TestParseSize: --max-size takes bytes or K, M, G, T (powers of 1024),
+// in the spellings people write.
+func TestParseSize(t *testing.T) {
+	for text, want := range map[string]int64{
+		"0": 0, "1000": 1000, "10B": 10, "4K": 4 << 10, "4k": 4 << 10, "4KiB": 4 << 10,
+		"500M": 500 << 20, "500MB": 500 << 20, "500 MiB": 500 << 20, "1.5G": 3 << 29, "2T": 2 << 40,
+	} {
+		if got, err := parseSize("max-size", text); err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", text, got, err, want)
+		}
+	}
+	for _, text := range []string{"", "M", "-1", "1e3", "0x10", "12Q", "5 GB extra", "inf", "1.2.3", "99999999T"} {
+		if got, err := parseSize("max-size", text); err == nil {
+			t.Errorf("parseSize(%q) = %d, want an error", text, got)
+		}
+	}
+}

@@ -19,12 +19,14 @@ func joinCommand(s *streams) *cli.Command {
 			"to carry back; then runs the session the offer is for. For an offer of files\n" +
 			"(`pigeon send`) it shows what is offered and asks before anything is written\n" +
 			"(--yes accepts without asking); they go into --dir, and a file that is there\n" +
-			"with other content refuses the transfer unless --overwrite is given. For an\n" +
-			"offer of a TCP service (`pigeon share`) it listens on --listen and carries each\n" +
-			"connection made there to the service on the other computer.",
+			"with other content refuses the transfer unless --overwrite is given. An offer\n" +
+			"that would leave less than 512 MiB free on that disk, or pass --max-size, is\n" +
+			"refused; a stream (send -) that would is stopped and its partial file removed.\n" +
+			"For an offer of a TCP service (`pigeon share`) it listens on --listen and\n" +
+			"carries each connection made there to the service on the other computer.",
 		Flags: append(append(sessionFlags(), receiveFlags()...), listenFlag()),
 		Action: func(c *cli.Context) error {
-			if err := checkDir(c); err != nil {
+			if err := checkReceiveFlags(c); err != nil {
 				return err
 			}
 			var ln net.Listener

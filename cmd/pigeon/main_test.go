@@ -242,6 +242,8 @@ func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
 //		waits until FILE holds a blob
 //	testblob random FILE MIB
 //		writes MIB mebibytes of pseudo-random bytes to FILE
+//	testblob sparse FILE TIB
+//		makes FILE a sparse file of TIB tebibytes, which takes no space
 //	testblob sha256 FILE
 //		prints the SHA-256 of FILE
 //	testblob blank-png FILE
@@ -347,6 +349,23 @@ func testblob(args []string) error {
 				f.Close()
 				return err
 			}
+		}
+		return f.Close()
+	case "sparse":
+		if len(rest) != 2 {
+			return errors.New("usage: testblob sparse FILE TIB")
+		}
+		tib, err := strconv.Atoi(rest[1])
+		if err != nil {
+			return err
+		}
+		f, err := os.Create(rest[0])
+		if err != nil {
+			return err
+		}
+		if err := f.Truncate(int64(tib) << 40); err != nil {
+			f.Close()
+			return err
 		}
 		return f.Close()
 	case "sha256":

@@ -93,7 +93,7 @@ func sendCommand(s *streams) *cli.Command {
 			})
 			bar.finish()
 			if err != nil {
-				return err
+				return &transferError{err}
 			}
 			fmt.Fprintf(s.errOut, "pigeon: sent %s\n", statsText(stats))
 			return nil
@@ -107,6 +107,7 @@ func receiveFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "accept offered files without asking"},
 		&cli.StringFlag{Name: "dir", Value: ".", Usage: "receive offered files into folder `DIR`"},
 		&cli.BoolFlag{Name: "overwrite", Usage: "replace files that differ from the offered ones (otherwise their existence refuses the transfer)"},
+		&cli.StringFlag{Name: "max-size", Usage: "accept at most `SIZE` of files (e.g. 500M, 2G): a larger offer is refused, and a stream that grows past it is stopped"},
 	}
 }
 
@@ -125,8 +126,14 @@ func checkReceive(ss *session) error {
 	return nil
 }
 
-// checkDir fails when --dir does not name a folder.
-func checkDir(c *cli.Context) error {
+// checkReceiveFlags fails when --dir does not name a folder, or
+// --max-size is not a size.
+func checkReceiveFlags(c *cli.Context) error {
+	if c.IsSet("max-size") {
+		if _, err := parseSize("max-size", c.String("max-size")); err != nil {
+			return err
+		}
+	}
 	dir := c.String("dir")
 	info, err := os.Stat(dir)
 	if err != nil {
@@ -186,20 +193,32 @@ func runReceive(ss *session) error {
 		}
 		return errDeclined
 	}
+	var maxSize int64
+	if ss.c.IsSet("max-size") {
+		maxSize, _ = parseSize("max-size", ss.c.String("max-size")) // checked before
+	}
 	bar := newProgress(w, "receiving")
 	stats, err := transfer.Receive(ss.c.Context, conn, transfer.ReceiveOptions{
 		Root:      root,
 		Confirm:   confirm,
 		Overwrite: ss.c.Bool("overwrite"),
 		Progress:  bar.callback(),
+		MaxSize:   maxSize,
 	})
 	bar.finish()
 	if err != nil {
-		return err
+		return &transferError{err}
 	}
 	fmt.Fprintf(w, "pigeon: received %s into %s\n", statsText(stats), dir)
 	return nil
 }
+
+// transferError is why a transfer of files failed once the connection
+// was open, so that the hint can speak of finishing it.
+type transferError struct{ err error }
+
+func (e *transferError) Error() string { return e.err.Error() }
+func (e *transferError) Unwrap() error { return e.err }
 
 // describeEntries says what entries hold: "3 files and 1 folder (12.4 MiB)".
 func describeEntries(entries []transfer.Entry) string {
