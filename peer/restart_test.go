@@ -2,6 +2,7 @@ package peer
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"strings"
@@ -100,6 +101,18 @@ func waitConnected(t *testing.T, gen uint16, peers ...*Peer) {
 	}
 }
 
+// connectedPeers makes a pair on loopback with the options given and
+// connects it.
+func connectedPeers(t *testing.T, ctx context.Context, offerOpts, answerOpts Options) (offerer, answerer *Peer, a, b *Conn) {
+	t.Helper()
+	offerer, answerer = newPair(t, ctx, offerOpts, answerOpts)
+	if err := offerer.Accept(carry(t, answerer.Local())); err != nil {
+		t.Fatal(err)
+	}
+	a, b = connectPair(t, ctx, offerer, answerer)
+	return offerer, answerer, a, b
+}
+
 // localUfrag is the ICE username fragment of p's current local description.
 func localUfrag(t *testing.T, p *Peer) string {
 	t.Helper()
@@ -118,11 +131,7 @@ func localUfrag(t *testing.T, p *Peer) string {
 func TestRestartInBand(t *testing.T) {
 	ctx := testContext(t, 60*time.Second)
 	changes := make(chan NetworkChange, 1)
-	offerer, answerer := newPair(t, ctx, Options{}, Options{OnNetworkChange: func(c NetworkChange) { changes <- c }})
-	if err := offerer.Accept(carry(t, answerer.Local())); err != nil {
-		t.Fatal(err)
-	}
-	a, b := connectPair(t, ctx, offerer, answerer)
+	offerer, answerer, a, b := connectedPeers(t, ctx, Options{}, Options{OnNetworkChange: func(c NetworkChange) { changes <- c }})
 	before := localUfrag(t, offerer)
 
 	stop := make(chan struct{})
@@ -152,11 +161,7 @@ func TestRestartInBand(t *testing.T) {
 // offerer; its reconnect blob, carried by hand, brings the offerer along.
 func TestRestartByHand(t *testing.T) {
 	ctx := testContext(t, 60*time.Second)
-	offerer, answerer := newPair(t, ctx, Options{}, Options{})
-	if err := offerer.Accept(carry(t, answerer.Local())); err != nil {
-		t.Fatal(err)
-	}
-	a, b := connectPair(t, ctx, offerer, answerer)
+	offerer, answerer, a, b := connectedPeers(t, ctx, Options{}, Options{})
 	stop := make(chan struct{})
 	arrived := stream(t, b, a, stop)
 	time.Sleep(200 * time.Millisecond)
@@ -202,11 +207,7 @@ func TestRestartAloneIsJoined(t *testing.T) {
 	}
 	oo, ao := opts, opts
 	oo.OnState, ao.OnState = logState("offerer"), logState("answerer")
-	offerer, answerer := newPair(t, ctx, oo, ao)
-	if err := offerer.Accept(carry(t, answerer.Local())); err != nil {
-		t.Fatal(err)
-	}
-	a, b := connectPair(t, ctx, offerer, answerer)
+	offerer, answerer, a, b := connectedPeers(t, ctx, oo, ao)
 	stop := make(chan struct{})
 	arrived := stream(t, a, b, stop)
 	if err := offerer.restartTo(1, nil, false); err != nil {
@@ -221,11 +222,7 @@ func TestRestartAloneIsJoined(t *testing.T) {
 // requests cross and both end in the same generation.
 func TestRestartsCrossing(t *testing.T) {
 	ctx := testContext(t, 60*time.Second)
-	offerer, answerer := newPair(t, ctx, Options{}, Options{})
-	if err := offerer.Accept(carry(t, answerer.Local())); err != nil {
-		t.Fatal(err)
-	}
-	a, b := connectPair(t, ctx, offerer, answerer)
+	offerer, answerer, a, b := connectedPeers(t, ctx, Options{}, Options{})
 	stop := make(chan struct{})
 	arrived := stream(t, a, b, stop)
 	for round := uint16(1); round <= 3; round++ {
@@ -248,16 +245,8 @@ func TestRestartsCrossing(t *testing.T) {
 // session goes on.
 func TestReconnectWrongBlobs(t *testing.T) {
 	ctx := testContext(t, 60*time.Second)
-	offerer, answerer := newPair(t, ctx, Options{}, Options{})
-	if err := offerer.Accept(carry(t, answerer.Local())); err != nil {
-		t.Fatal(err)
-	}
-	a, b := connectPair(t, ctx, offerer, answerer)
-	other1, other2 := newPair(t, ctx, Options{}, Options{})
-	if err := other1.Accept(carry(t, other2.Local())); err != nil {
-		t.Fatal(err)
-	}
-	connectPair(t, ctx, other1, other2)
+	offerer, _, a, b := connectedPeers(t, ctx, Options{}, Options{})
+	_, other2, _, _ := connectedPeers(t, ctx, Options{}, Options{})
 
 	own, err := offerer.reconnectBlob()
 	if err != nil {

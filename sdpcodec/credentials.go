@@ -18,9 +18,15 @@ const credentialsLabel = "pigeon v1 ice credentials"
 // be; the DTLS fingerprint is what authenticates the peer. An ICE restart needs
 // fresh credentials: see [CredentialsAt].
 func Credentials(fp [32]byte) (ufrag, pwd string) {
+	return credentials(fp[:])
+}
+
+// credentials derives ufrag and pwd from SHA-256("pigeon v1 ice
+// credentials" || input).
+func credentials(input []byte) (ufrag, pwd string) {
 	h := sha256.New()
 	h.Write([]byte(credentialsLabel))
-	h.Write(fp[:])
+	h.Write(input)
 	sum := h.Sum(nil)
 	return hex.EncodeToString(sum[0:4]), hex.EncodeToString(sum[4:20])
 }
@@ -34,12 +40,7 @@ func CredentialsAt(fp [32]byte, gen uint16) (ufrag, pwd string) {
 	if gen == 0 {
 		return Credentials(fp)
 	}
-	h := sha256.New()
-	h.Write([]byte(credentialsLabel))
-	h.Write(fp[:])
-	h.Write([]byte{byte(gen >> 8), byte(gen)})
-	sum := h.Sum(nil)
-	return hex.EncodeToString(sum[0:4]), hex.EncodeToString(sum[4:20])
+	return credentials(append(fp[:], byte(gen>>8), byte(gen)))
 }
 
 // sessionLabel separates this use of SHA-256 from any other.
