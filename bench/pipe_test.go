@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -67,21 +66,7 @@ func pipeOnce(b *testing.B, pigeon, dir, src string, size int64) {
 	pipe := exec.Command(pigeon, "pipe", "--out", offer, "--in", answer)
 	join := exec.Command(pigeon, "join", "--in", offer, "--out", answer)
 	pipe.Stdin, join.Stdout = in, out // join's standard input is empty
-	for _, c := range []*exec.Cmd{pipe, join} {
-		c.Stderr = io.Discard
-		c.WaitDelay = time.Minute
-	}
-	b.StartTimer()
-	if err := pipe.Start(); err != nil {
-		b.Fatal(err)
-	}
-	if err := join.Run(); err != nil {
-		b.Fatalf("pigeon join: %v", err)
-	}
-	if err := pipe.Wait(); err != nil {
-		b.Fatalf("pigeon pipe: %v", err)
-	}
-	b.StopTimer()
+	runPair(b, pipe, join)
 	if info, err := out.Stat(); err != nil || info.Size() != size {
 		b.Fatalf("pigeon join wrote %v bytes (%v), want %d", info.Size(), err, size)
 	}

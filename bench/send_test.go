@@ -69,27 +69,34 @@ func sendOnce(b *testing.B, pigeon, dir, src string) {
 	}
 	send := exec.Command(pigeon, "send", "--out", offer, "--in", answer, src)
 	join := exec.Command(pigeon, "join", "--yes", "--dir", dst, "--in", offer, "--out", answer)
-	for _, c := range []*exec.Cmd{send, join} {
-		c.Stderr = io.Discard
-		c.WaitDelay = time.Minute
-	}
-	b.StartTimer()
-	if err := send.Start(); err != nil {
-		b.Fatal(err)
-	}
-	if err := join.Run(); err != nil {
-		b.Fatalf("pigeon join: %v", err)
-	}
-	if err := send.Wait(); err != nil {
-		b.Fatalf("pigeon send: %v", err)
-	}
-	b.StopTimer()
+	runPair(b, send, join)
 	b.ReportMetric(peakMiB(send), "send-peak-MiB")
 	b.ReportMetric(peakMiB(join), "join-peak-MiB")
 	b.StartTimer()
 }
 
 // peakMiB is a finished process's maximum resident set size.
+// runPair times one session: the offering command and the join that
+// answers it, from the offerer's start until both have exited well.
+func runPair(b *testing.B, offerer, join *exec.Cmd) {
+	b.Helper()
+	for _, c := range []*exec.Cmd{offerer, join} {
+		c.Stderr = io.Discard
+		c.WaitDelay = time.Minute
+	}
+	b.StartTimer()
+	if err := offerer.Start(); err != nil {
+		b.Fatal(err)
+	}
+	if err := join.Run(); err != nil {
+		b.Fatalf("pigeon join: %v", err)
+	}
+	if err := offerer.Wait(); err != nil {
+		b.Fatalf("pigeon %s: %v", offerer.Args[1], err)
+	}
+	b.StopTimer()
+}
+
 func peakMiB(c *exec.Cmd) float64 {
 	if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		return float64(ru.Maxrss) / 1024 // Linux reports KiB

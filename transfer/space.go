@@ -26,17 +26,17 @@ type SpaceError struct {
 func (e *SpaceError) Error() string {
 	switch {
 	case !e.Stream && !e.Disk:
-		return fmt.Sprintf("the offer holds %s, more than the %s allowed", sizeText(e.Size), sizeText(e.MaxSize))
+		return fmt.Sprintf("the offer holds %s, more than the %s allowed", FormatSize(e.Size), FormatSize(e.MaxSize))
 	case !e.Stream:
-		return fmt.Sprintf("the offer needs %s, and the disk has %s free, of which %s are kept free", sizeText(e.Size), sizeText(e.Free), sizeText(e.KeepFree))
+		return fmt.Sprintf("the offer needs %s, and the disk has %s free, of which %s are kept free", FormatSize(e.Size), FormatSize(e.Free), FormatSize(e.KeepFree))
 	case !e.Disk:
-		return fmt.Sprintf("stopped after %s: the transfer may write at most %s; the partial file was removed", sizeText(e.Size), sizeText(e.MaxSize))
+		return fmt.Sprintf("stopped after %s: the transfer may write at most %s; the partial file was removed", FormatSize(e.Size), FormatSize(e.MaxSize))
 	}
-	return fmt.Sprintf("stopped after %s: the disk would have less than %s free; the partial file was removed", sizeText(e.Size), sizeText(e.KeepFree))
+	return fmt.Sprintf("stopped after %s: the disk would have less than %s free; the partial file was removed", FormatSize(e.Size), FormatSize(e.KeepFree))
 }
 
-// sizeText writes n in bytes, KiB, MiB, GiB, ...
-func sizeText(n int64) string {
+// FormatSize writes n in bytes, KiB, MiB, GiB, ... for people.
+func FormatSize(n int64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d B", n)

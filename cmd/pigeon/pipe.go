@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"pigeon/transfer"
 
 	"github.com/urfave/cli/v2"
 
@@ -69,20 +70,6 @@ func runPipe(ss *session) error {
 	}
 	secs := stats.Elapsed.Seconds()
 	fmt.Fprintf(ss.s.errOut, "pigeon: pipe done: sent %s, received %s in %s (%.1f MB/s)\n",
-		byteCount(stats.Sent), byteCount(stats.Received), durationText(stats.Elapsed), float64(stats.Sent+stats.Received)/1e6/max(secs, 1e-9))
+		transfer.FormatSize(stats.Sent), transfer.FormatSize(stats.Received), durationText(stats.Elapsed), float64(stats.Sent+stats.Received)/1e6/max(secs, 1e-9))
 	return nil
-}
-
-// byteCount writes n in bytes, KiB, MiB or GiB.
-func byteCount(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -165,7 +165,7 @@ func runReceive(ss *session) error {
 			fmt.Fprintf(w, "pigeon: %d of the files are already here and will be skipped\n", o.Existing)
 		}
 		if o.Resumed > 0 {
-			fmt.Fprintf(w, "pigeon: %s already arrived before and will not be sent again\n", byteCount(o.Resumed))
+			fmt.Fprintf(w, "pigeon: %s already arrived before and will not be sent again\n", transfer.FormatSize(o.Resumed))
 		}
 		if len(o.Replace) > 0 {
 			fmt.Fprintf(w, "pigeon: replacing %d existing: %s\n", len(o.Replace), strings.Join(quoteSome(o.Replace, 5), ", "))
@@ -262,11 +262,11 @@ func describeOffer(o transfer.Offer) string {
 	default:
 		text = strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 	}
-	size := byteCount(o.Size)
+	size := transfer.FormatSize(o.Size)
 	if o.Streams > 0 {
 		size = "a stream of unknown size"
 		if o.Size > 0 {
-			size = byteCount(o.Size) + " and a stream of unknown size"
+			size = transfer.FormatSize(o.Size) + " and a stream of unknown size"
 		}
 	}
 	return text + " (" + size + ")"
@@ -309,12 +309,12 @@ func statsText(st transfer.Stats) string {
 	if st.Files != 1 {
 		files = fmt.Sprintf("%d files", st.Files)
 	}
-	text := fmt.Sprintf("%s (%s) in %s (%.1f MB/s)", files, byteCount(st.Bytes), durationText(st.Elapsed), float64(st.Bytes)/1e6/max(st.Elapsed.Seconds(), 1e-9))
+	text := fmt.Sprintf("%s (%s) in %s (%.1f MB/s)", files, transfer.FormatSize(st.Bytes), durationText(st.Elapsed), float64(st.Bytes)/1e6/max(st.Elapsed.Seconds(), 1e-9))
 	if st.Skipped > 0 {
 		text += fmt.Sprintf("; %d already there", st.Skipped)
 	}
 	if st.Resumed > 0 {
-		text += fmt.Sprintf("; %s resumed", byteCount(st.Resumed))
+		text += fmt.Sprintf("; %s resumed", transfer.FormatSize(st.Resumed))
 	}
 	return text
 }

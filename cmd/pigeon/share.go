@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"pigeon/transfer"
 	"strconv"
 	"strings"
 	"sync"
@@ -149,9 +150,9 @@ func connReporter(w io.Writer, verbose bool) func(share.Report) {
 			fmt.Fprintf(w, "pigeon: connection %d closed: %v\n", r.ID, r.Err)
 		case !verbose:
 		case r.Err != nil:
-			fmt.Fprintf(w, "pigeon: connection %d ended: %v (sent %s, received %s)\n", r.ID, r.Err, byteCount(r.Stats.Sent), byteCount(r.Stats.Received))
+			fmt.Fprintf(w, "pigeon: connection %d ended: %v (sent %s, received %s)\n", r.ID, r.Err, transfer.FormatSize(r.Stats.Sent), transfer.FormatSize(r.Stats.Received))
 		default:
-			fmt.Fprintf(w, "pigeon: connection %d done: sent %s, received %s in %s\n", r.ID, byteCount(r.Stats.Sent), byteCount(r.Stats.Received), durationText(r.Stats.Elapsed))
+			fmt.Fprintf(w, "pigeon: connection %d done: sent %s, received %s in %s\n", r.ID, transfer.FormatSize(r.Stats.Sent), transfer.FormatSize(r.Stats.Received), durationText(r.Stats.Elapsed))
 		}
 	}
 }
