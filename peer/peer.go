@@ -87,7 +87,7 @@ func Answer(ctx context.Context, opts Options, offer *sdpcodec.Blob) (*Peer, err
 	default:
 		return nil, ErrNotOffer
 	}
-	p, err := answer(ctx, opts, offer, offer.SDP())
+	p, err := answer(ctx, opts, offer, offer.SDP(), false)
 	if err != nil {
 		return nil, err
 	}
@@ -106,19 +106,17 @@ func AnswerForeign(ctx context.Context, opts Options, offer *sdpcodec.Foreign) (
 	if err != nil {
 		return nil, err
 	}
-	p, err := answer(ctx, opts, summary, offer.SDP)
-	if err != nil {
-		return nil, err
-	}
-	p.foreign = true
-	return p, nil
+	return answer(ctx, opts, summary, offer.SDP, true)
 }
 
-func answer(ctx context.Context, opts Options, offer *sdpcodec.Blob, sdp string) (*Peer, error) {
+// answer makes the answering peer. foreign is set before the offer is
+// applied: the data channel can open, and read it, before answer returns.
+func answer(ctx context.Context, opts Options, offer *sdpcodec.Blob, sdp string, foreign bool) (*Peer, error) {
 	p, err := newPeer(opts, sdpcodec.Answer)
 	if err != nil {
 		return nil, err
 	}
+	p.foreign = foreign
 	err = p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp})
 	if err != nil {
 		p.Close()
