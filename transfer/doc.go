@@ -7,13 +7,14 @@
 // The receiver is shown what is offered ([Offer]) and may refuse before
 // anything is written. A file appears under its final name only once all
 // of it arrived, its SHA-256 matched the sender's and its content was
-// flushed to the disk (fsync); until then it is written to a partial file
-// beside it (".NAME.pigeon-partial"), which a later transfer of the same
-// file continues. Every folder that gained an entry is flushed once,
-// before the receiver acknowledges the end, so that after a successful
-// transfer a crash of the machine loses nothing. An existing file with the
-// same size and SHA-256 as the one offered counts as received, so running
-// an interrupted transfer again finishes it.
+// flushed to the disk (fsync; on Linux, one syncfs for a batch of small
+// files); until then it is written to a partial file beside it
+// (".NAME.pigeon-partial"), which a later transfer of the same file
+// continues. Every folder that gained an entry is flushed once, before the
+// receiver acknowledges the end, so that after a successful transfer a
+// crash of the machine loses nothing. An existing file with the same size
+// and SHA-256 as the one offered counts as received, so running an
+// interrupted transfer again finishes it.
 //
 // # Protocol
 //

@@ -9,21 +9,32 @@ import (
 	"sort"
 	"sync"
 	"syscall"
+	"time"
 )
 
-// placeWorkers is how many verified files are flushed and renamed at
-// once. A journaling filesystem commits concurrent flushes together, so
-// many small files cost a fraction of one flush each.
-const placeWorkers = 16
+// Files are flushed in batches: once batchFiles are waiting, or
+// batchBytes, or batchWait after the first of them arrived, or at the
+// end. A batch of many small files is flushed with one call where the
+// system has one (syncfs on Linux), as one flush per file of 1 KiB costs
+// more than the rest of its transfer; a batch of few files is flushed
+// file by file (fsync), which does not wait for other programs' writes.
+const (
+	batchFiles = 256
+	batchBytes = 64 << 20
+	batchWait  = 100 * time.Millisecond
+	// batchOne: a batch of at most this many files is flushed file by file.
+	batchOne = 4
+)
 
-// placer gives verified files their final names on worker goroutines, so
-// that the flush of one (fsync, before its rename) overlaps the arrival of
-// the next. It records the folders whose entries changed, which
-// [receiver.syncDirs] flushes once each at the end.
+// placer gives verified files their final names on its own goroutine, so
+// that their flush to disk overlaps the arrival of the next ones. Every
+// file's content is flushed before its rename; the folders whose entries
+// changed are recorded, and flushed once each at the end by
+// [receiver.syncDirs].
 type placer struct {
 	r    *receiver
 	jobs chan placeJob
-	wg   sync.WaitGroup
+	done chan struct{}
 	once sync.Once
 
 	mu  sync.Mutex
@@ -36,28 +47,88 @@ type placeJob struct {
 }
 
 func newPlacer(r *receiver) *placer {
-	p := &placer{r: r, jobs: make(chan placeJob, placeWorkers)}
-	for range placeWorkers {
-		p.wg.Add(1)
-		go p.work()
-	}
+	p := &placer{r: r, jobs: make(chan placeJob, 64), done: make(chan struct{})}
+	go p.run()
 	return p
 }
 
-func (p *placer) work() {
-	defer p.wg.Done()
-	for j := range p.jobs {
-		if p.failed() != nil {
-			j.f.Close()
-			continue
-		}
-		if err := p.r.place(j.f, j.i); err != nil {
-			p.mu.Lock()
-			if p.err == nil {
-				p.err = fmt.Errorf("receiving %s: %w", p.r.entries[j.i].Path, err)
+func (p *placer) run() {
+	defer close(p.done)
+	var (
+		batch []placeJob
+		size  int64
+		timer = time.NewTimer(time.Hour)
+		wait  <-chan time.Time // set while a batch waits
+	)
+	timer.Stop()
+	flush := func() {
+		p.flush(batch)
+		batch, size, wait = batch[:0], 0, nil
+		timer.Stop()
+	}
+	for {
+		select {
+		case j, ok := <-p.jobs:
+			if !ok {
+				flush()
+				return
 			}
-			p.mu.Unlock()
+			if p.failed() != nil {
+				j.f.Close()
+				continue
+			}
+			if err := p.r.prepare(j.f, j.i); err != nil {
+				j.f.Close()
+				p.fail(j.i, err)
+				continue
+			}
+			if len(batch) == 0 {
+				timer.Reset(batchWait)
+				wait = timer.C
+			}
+			batch = append(batch, j)
+			size += p.r.entries[j.i].Size
+			if len(batch) >= batchFiles || size >= batchBytes || !canSyncFS {
+				flush()
+			}
+		case <-wait:
+			flush()
 		}
+	}
+}
+
+// flush makes the files of batch durable, then gives them their final
+// names.
+func (p *placer) flush(batch []placeJob) {
+	if len(batch) == 0 {
+		return
+	}
+	var err error
+	if len(batch) > batchOne && canSyncFS {
+		err = syncFS(batch[0].f)
+	}
+	for _, j := range batch {
+		ferr := err
+		if ferr == nil && (len(batch) <= batchOne || !canSyncFS) {
+			ferr = j.f.Sync()
+		}
+		if cerr := j.f.Close(); ferr == nil {
+			ferr = cerr
+		}
+		if ferr == nil && p.failed() == nil {
+			ferr = p.r.place(j.i)
+		}
+		if ferr != nil {
+			p.fail(j.i, ferr)
+		}
+	}
+}
+
+func (p *placer) fail(i int, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.err == nil {
+		p.err = fmt.Errorf("receiving %s: %w", p.r.entries[i].Path, unwrapPath(err))
 	}
 }
 
@@ -68,9 +139,9 @@ func (p *placer) failed() error {
 }
 
 // add hands over the complete, verified partial file f of entry i; it
-// waits while every worker is busy and the queue is full. A worker's
-// error is reported by failed and wait; after one, the files still
-// queued are closed and left as partial files.
+// waits while the queue is full. A failure is reported by failed and
+// wait; after one, the files still queued are closed and left as
+// partial files, which a later transfer continues.
 func (p *placer) add(f *os.File, i int) {
 	p.jobs <- placeJob{f, i}
 }
@@ -79,7 +150,7 @@ func (p *placer) add(f *os.File, i int) {
 // first error. It may be called more than once.
 func (p *placer) wait() error {
 	p.once.Do(func() { close(p.jobs) })
-	p.wg.Wait()
+	<-p.done
 	return p.failed()
 }
 

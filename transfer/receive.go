@@ -470,36 +470,31 @@ func (r *receiver) receiveFile(ctx context.Context, l *link, i int, received fun
 	}
 }
 
-// place gives the complete partial file f of entry i its mode, time and
-// final name, once its content is on the disk (fsync): a file under its
-// final name holds what was sent even after a crash of the machine, once
-// its folder is flushed too (see syncDirs). It closes f.
-func (r *receiver) place(f *os.File, i int) error {
-	e, s := r.entries[i], &r.state[i]
-	tmp := partialName(e.Path)
-	err := f.Chmod(e.Mode.Perm())
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return unwrapPath(err)
+// prepare gives the complete partial file f of entry i its mode and
+// time, before it is flushed.
+func (r *receiver) prepare(f *os.File, i int) error {
+	e := r.entries[i]
+	if err := f.Chmod(e.Mode.Perm()); err != nil {
+		return err
 	}
 	if !e.ModTime.IsZero() {
-		if err := r.root.Chtimes(tmp, e.ModTime, e.ModTime); err != nil {
-			return unwrapPath(err)
-		}
+		return r.root.Chtimes(partialName(e.Path), e.ModTime, e.ModTime)
 	}
+	return nil
+}
+
+// place gives the partial file of entry i, complete and flushed, its
+// final name.
+func (r *receiver) place(i int) error {
+	e, s := r.entries[i], &r.state[i]
 	if !s.replace {
 		// It was not there when we looked; it must not be there now.
 		if _, err := r.root.Lstat(e.Path); !errors.Is(err, fs.ErrNotExist) {
 			return &ExistsError{Paths: []string{e.Path}}
 		}
 	}
-	if err := r.root.Rename(tmp, e.Path); err != nil {
-		return unwrapPath(err)
+	if err := r.root.Rename(partialName(e.Path), e.Path); err != nil {
+		return err
 	}
 	r.changed(path.Dir(e.Path))
 	return nil

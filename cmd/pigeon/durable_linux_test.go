@@ -14,10 +14,13 @@ import (
 )
 
 // TestReceiveFlushes follows the system calls of `pigeon join` with
-// strace: every file is flushed (fsync) before it takes its final name,
-// and every folder that gained an entry (a renamed file, a new folder, a
-// link) is flushed after the last rename into it. So what a successful
-// transfer left under its final names survives a crash of the machine.
+// strace: every file is flushed before it takes its final name (by an
+// fsync of it, or a syncfs of its whole filesystem, after its last
+// change), and every folder that gained an entry (a renamed file, a new
+// folder, a link) is flushed after the last rename into it. So what a
+// successful transfer left under its final names survives a crash of the
+// machine. One file is flushed by itself; a batch of small files with one
+// syncfs.
 func TestReceiveFlushes(t *testing.T) {
 	t.Parallel()
 	strace, err := exec.LookPath("strace")
@@ -32,7 +35,7 @@ func TestReceiveFlushes(t *testing.T) {
 	src := filepath.Join(dir, "src")
 	var files []string
 	for d := range 2 {
-		for f := range 3 {
+		for f := range 4 {
 			name := fmt.Sprintf("f%d%d", d, f)
 			files = append(files, name)
 			p := filepath.Join(src, fmt.Sprintf("d%d", d), name)
@@ -47,14 +50,38 @@ func TestReceiveFlushes(t *testing.T) {
 	if err := os.Symlink("d0/f00", filepath.Join(src, "link")); err != nil {
 		t.Fatal(err)
 	}
+	one := filepath.Join(dir, "one")
+	if err := os.WriteFile(one, []byte("one\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// One file, flushed by itself.
+	calls := tracedTransfer(t, strace, bin, one)
+	checkFlushes(t, calls, []string{"one"}, nil)
+	for _, c := range calls {
+		if c.name == "syncfs" {
+			t.Errorf("one file was flushed with syncfs, which waits for every program's writes")
+		}
+	}
+
+	// A tree: its files in batches; the new folders' entries (d0 and d1
+	// in src, src in the target) are flushed too.
+	calls = tracedTransfer(t, strace, bin, src)
+	checkFlushes(t, calls, files, []string{"src", "."})
+}
+
+// tracedTransfer sends src to `pigeon join` run under strace and returns
+// the calls join made; the target folder is named ".".
+func tracedTransfer(t *testing.T, strace, bin, src string) []traceCall {
+	t.Helper()
+	dir := t.TempDir()
 	dst := filepath.Join(dir, "dst")
 	if err := os.Mkdir(dst, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	offer, answer, trace := filepath.Join(dir, "offer"), filepath.Join(dir, "answer"), filepath.Join(dir, "trace")
-
 	send := exec.Command(bin, "send", "--out", offer, "--in", answer, "--connect-timeout", "20s", src)
-	join := exec.Command(strace, "-f", "-o", trace, "-e", "trace=openat,fsync,renameat,renameat2,close",
+	join := exec.Command(strace, "-f", "-o", trace, "-e", "trace=openat,fchmod,fsync,syncfs,renameat,renameat2,close",
 		bin, "join", "--in", offer, "--out", answer, "--connect-timeout", "20s", "--yes", "--dir", dst)
 	var sendErr, joinErr bytes.Buffer
 	for _, c := range []*exec.Cmd{send, join} {
@@ -77,27 +104,55 @@ func TestReceiveFlushes(t *testing.T) {
 	if err := send.Wait(); err != nil {
 		t.Fatalf("pigeon send: %v\n%s", err, sendErr.String())
 	}
-
 	calls := readTrace(t, trace)
-	t.Logf("%d flushes and renames traced", len(calls))
-	synced := map[string]int{}  // name of a file or folder -> the last call flushing it
+	for i := range calls {
+		if calls[i].path == dst {
+			calls[i].path = "." // the target folder, opened by its path
+		}
+	}
+	return calls
+}
+
+// checkFlushes checks in calls that each of files was flushed after its
+// last change and before its rename, and its folder after the rename; and
+// that each of folders was flushed.
+func checkFlushes(t *testing.T, calls []traceCall, files, folders []string) {
+	t.Helper()
+	changed := map[string]int{} // partial file -> its last change (fchmod, after the data)
+	synced := map[string]int{}  // file or folder -> its last fsync
+	lastSyncFS := -1
 	renamed := map[string]int{} // final name -> its rename
 	renamedIn := map[string]string{}
 	for i, c := range calls {
 		switch c.name {
+		case "fchmod":
+			changed[c.path] = i
 		case "fsync":
 			synced[c.path] = i
-		case "renameat", "renameat2":
+		case "syncfs":
+			lastSyncFS = i
+		case "renameat":
 			if !strings.HasSuffix(c.from, ".pigeon-partial") {
 				continue
 			}
-			if _, ok := synced[c.from]; !ok {
-				t.Errorf("%s was renamed to %s without a flush before", c.from, c.to)
+			last, ok := changed[c.from]
+			if !ok {
+				t.Errorf("%s was renamed to %s without its mode set first", c.from, c.to)
+			}
+			if s, ok := synced[c.from]; (!ok || s < last) && lastSyncFS < last {
+				t.Errorf("%s was renamed to %s without a flush after its last change", c.from, c.to)
 			}
 			renamed[c.to] = i
 			renamedIn[c.to] = c.path
 		}
 	}
+	syncfs := 0
+	for _, c := range calls {
+		if c.name == "syncfs" {
+			syncfs++
+		}
+	}
+	t.Logf("%d files renamed, %d fsync, %d syncfs", len(renamed), len(synced), syncfs)
 	for _, f := range files {
 		at, ok := renamed[f]
 		if !ok {
@@ -109,21 +164,16 @@ func TestReceiveFlushes(t *testing.T) {
 			t.Errorf("the folder %s was not flushed after %s was renamed into it", folder, f)
 		}
 	}
-	// The new folders' entries: d0 and d1 in src, src and the link's
-	// folder in the target.
-	for _, folder := range []string{"src", "."} {
+	for _, folder := range folders {
 		if _, ok := synced[folder]; !ok {
 			t.Errorf("the folder %s, which gained entries, was never flushed", folder)
 		}
 	}
-	if got, err := os.Readlink(filepath.Join(dst, "src", "link")); err != nil || got != "d0/f00" {
-		t.Errorf("link: %q, %v", got, err)
-	}
 }
 
-// traceCall is a finished system call from strace: the name it was given
-// for its file descriptor (path, for fsync; the new name's folder, for
-// renameat), and the two names of a rename.
+// traceCall is a finished system call from strace: the name its file
+// descriptor was opened as (path; for renameat, the new name's folder),
+// and the two names of a rename.
 type traceCall struct {
 	name     string
 	path     string
@@ -133,7 +183,8 @@ type traceCall struct {
 var (
 	traceLine    = regexp.MustCompile(`^(\d+) +(.*)$`)
 	traceOpen    = regexp.MustCompile(`^openat\((?:AT_FDCWD|\d+), "([^"]*)".*\) = (\d+)$`)
-	traceFsync   = regexp.MustCompile(`^fsync\((\d+)\) = 0$`)
+	traceFsync   = regexp.MustCompile(`^(fsync|fchmod)\((\d+)(?:, \d+)?\) = 0$`)
+	traceSyncFS  = regexp.MustCompile(`^syncfs\(\d+\) = 0$`)
 	traceRename  = regexp.MustCompile(`^renameat2?\(\d+, "([^"]*)", (\d+), "([^"]*)".*\) = 0$`)
 	traceClose   = regexp.MustCompile(`^close\((\d+)`)
 	traceResumed = regexp.MustCompile(`^<\.\.\. \w+ resumed>(.*)$`)
@@ -178,7 +229,9 @@ func readTrace(t *testing.T, path string) []traceCall {
 		} else if o := traceOpen.FindStringSubmatch(text); o != nil {
 			names[o[2]] = o[1]
 		} else if s := traceFsync.FindStringSubmatch(text); s != nil {
-			calls = append(calls, traceCall{name: "fsync", path: names[s[1]]})
+			calls = append(calls, traceCall{name: s[1], path: names[s[2]]})
+		} else if traceSyncFS.MatchString(text) {
+			calls = append(calls, traceCall{name: "syncfs"})
 		} else if r := traceRename.FindStringSubmatch(text); r != nil {
 			calls = append(calls, traceCall{name: "renameat", path: names[r[2]], from: r[1], to: r[3]})
 		}
@@ -187,7 +240,7 @@ func readTrace(t *testing.T, path string) []traceCall {
 		t.Fatal(err)
 	}
 	if len(calls) == 0 {
-		t.Fatal("no fsync or rename in the trace")
+		t.Fatal("no flush or rename in the trace")
 	}
 	return calls
 }
