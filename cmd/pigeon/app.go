@@ -24,6 +24,7 @@ type streams struct {
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	tuneGC()
 	s := &streams{in: stdin, out: stdout, errOut: stderr}
 	app := newApp(s)
 	err := app.RunContext(ctx, args)
