@@ -68,7 +68,7 @@ func listenHost(o Options, loopOnly bool) (*hostSockets, error) {
 	}
 	h.port = conns[0].LocalAddr().(*net.UDPAddr).Port
 	for i, c := range conns {
-		h.muxes[addrs[i]] = ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: c})
+		h.muxes[addrs[i]] = ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: newSocket(c)})
 	}
 	return h, nil
 }
@@ -95,7 +95,7 @@ func (h *hostSockets) GetListenAddresses() []net.Addr {
 			if err != nil {
 				continue // the address went away again, or is not ours yet
 			}
-			m = ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: c})
+			m = ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: newSocket(c)})
 			h.muxes[a] = m
 		}
 		out = append(out, m.LocalAddr())

@@ -1,0 +1,174 @@
+package peer
+
+import (
+	"net"
+	"net/netip"
+	"sync"
+)
+
+// socket is one host UDP socket as pion's mux sees it. Its writes are
+// queued and sent by a goroutine of its own. Pion's SCTP sends every packet
+// of about 1,200 bytes with its own system call, from the one goroutine
+// that also builds and encrypts them: at full speed that goroutine is the
+// bottleneck of a transfer, and a fifth of its time went to those calls.
+// Where the system segments UDP (Linux's UDP_SEGMENT), consecutive packets
+// of one size to one address leave in one call, as one buffer the kernel
+// cuts into packets: most of a transfer's packets are of SCTP's full size.
+//
+// A queued packet counts as sent: UDP promises no more, and SCTP above
+// retransmits what does not arrive. A writer waits while the queue is full.
+type socket struct {
+	*net.UDPConn
+
+	mu       sync.Mutex
+	notEmpty sync.Cond
+	notFull  sync.Cond
+	queue    []*run
+	free     []*run // sent, for reuse
+	closed   bool
+	gso      bool          // segment runs of packets in the kernel
+	done     chan struct{} // closed when the sending goroutine has returned
+	runs     int           // runs of several packets sent in one call
+}
+
+// run is packets for one address that leave in one call: all of size seg
+// but the last, which may be shorter (then the run takes no more).
+type run struct {
+	addr netip.AddrPort
+	buf  []byte
+	seg  int
+	n    int
+	full bool
+}
+
+const (
+	// maxQueued bounds the runs waiting to be sent.
+	maxQueued = 32
+	// maxRunBytes and maxRunPackets bound a run: a UDP datagram's payload
+	// limit, and the kernel's limit on segments per call.
+	maxRunBytes   = 65000
+	maxRunPackets = 64
+)
+
+func newSocket(c *net.UDPConn) *socket {
+	s := &socket{UDPConn: c, gso: gsoSupported(c), done: make(chan struct{})}
+	s.notEmpty.L = &s.mu
+	s.notFull.L = &s.mu
+	go s.sendLoop()
+	return s
+}
+
+// ReadFromAddrPort reads one packet (pion's mux prefers it to ReadFrom).
+func (s *socket) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
+	return s.ReadFromUDPAddrPort(b)
+}
+
+// WriteToAddrPort queues a copy of b for addr.
+func (s *socket) WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return 0, net.ErrClosed
+	}
+	if n := len(s.queue); n > 0 && s.gso {
+		r := s.queue[n-1]
+		if !r.full && r.addr == addr && len(b) <= r.seg && r.n < maxRunPackets && len(r.buf)+len(b) <= maxRunBytes {
+			r.buf = append(r.buf, b...)
+			r.n++
+			r.full = len(b) < r.seg
+			return len(b), nil
+		}
+	}
+	for len(s.queue) >= maxQueued && !s.closed {
+		s.notFull.Wait()
+	}
+	if s.closed {
+		return 0, net.ErrClosed
+	}
+	var r *run
+	if n := len(s.free); n > 0 {
+		r, s.free = s.free[n-1], s.free[:n-1]
+	} else {
+		r = &run{}
+	}
+	*r = run{addr: addr, buf: append(r.buf[:0], b...), seg: len(b), n: 1}
+	s.queue = append(s.queue, r)
+	if len(s.queue) == 1 {
+		s.notEmpty.Signal()
+	}
+	return len(b), nil
+}
+
+// WriteTo queues a copy of b for addr.
+func (s *socket) WriteTo(b []byte, addr net.Addr) (int, error) {
+	ua, ok := addr.(*net.UDPAddr)
+	if !ok {
+		return 0, &net.OpError{Op: "write", Net: "udp", Addr: addr, Err: net.UnknownNetworkError(addr.Network())}
+	}
+	return s.WriteToAddrPort(b, ua.AddrPort())
+}
+
+// sendLoop sends what is queued until the socket is closed and the queue
+// empty.
+func (s *socket) sendLoop() {
+	defer close(s.done)
+	for {
+		s.mu.Lock()
+		for len(s.queue) == 0 && !s.closed {
+			s.notEmpty.Wait()
+		}
+		if len(s.queue) == 0 {
+			s.mu.Unlock()
+			return
+		}
+		// Take the first run; the last one may still grow.
+		r := s.queue[0]
+		s.queue = s.queue[1:]
+		r.full = true
+		s.notFull.Signal()
+		s.mu.Unlock()
+
+		s.send(r)
+
+		s.mu.Lock()
+		if len(s.free) < maxQueued {
+			s.free = append(s.free, r)
+		}
+		s.mu.Unlock()
+	}
+}
+
+// send sends a run. A packet the system refuses (an unreachable address,
+// say) is lost, as UDP may lose it.
+func (s *socket) send(r *run) {
+	if r.n > 1 {
+		_, _, err := s.WriteMsgUDPAddrPort(r.buf, gsoControl(r.seg), r.addr)
+		if err == nil {
+			s.runs++
+		}
+		if err == nil || !isGSOError(err) {
+			return
+		}
+		// This path does not segment after all: one packet per call
+		// from now on.
+		s.mu.Lock()
+		s.gso = false
+		s.mu.Unlock()
+	}
+	for b := r.buf; len(b) > 0; {
+		p := b[:min(len(b), r.seg)]
+		_, _ = s.WriteToUDPAddrPort(p, r.addr)
+		b = b[len(p):]
+	}
+}
+
+// Close sends what is queued, then closes the socket.
+func (s *socket) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.notEmpty.Signal()
+	s.notFull.Broadcast()
+	s.mu.Unlock()
+	<-s.done
+	return s.UDPConn.Close()
+}
