@@ -3,6 +3,7 @@ package peer
 import (
 	"net"
 	"net/netip"
+	"runtime"
 	"sync"
 )
 
@@ -120,6 +121,14 @@ func (s *socket) sendLoop() {
 		if len(s.queue) == 0 {
 			s.mu.Unlock()
 			return
+		}
+		if len(s.queue) == 1 && !s.closed && s.gso {
+			// The run may still grow: let a writer on another thread
+			// add to it first. Without this the loop took nearly every
+			// packet alone on an idle machine.
+			s.mu.Unlock()
+			runtime.Gosched()
+			s.mu.Lock()
 		}
 		// Take the first run; the last one may still grow.
 		r := s.queue[0]
