@@ -15,6 +15,8 @@ import (
 // Where the system segments UDP (Linux's UDP_SEGMENT), consecutive packets
 // of one size to one address leave in one call, as one buffer the kernel
 // cuts into packets: most of a transfer's packets are of SCTP's full size.
+// Where the system joins such runs on arrival (UDP_GRO), a run that reaches
+// us whole is read with one call and handed to pion packet by packet.
 //
 // A queued packet counts as sent: UDP promises no more, and SCTP above
 // retransmits what does not arrive. A writer waits while the queue is full.
@@ -30,6 +32,17 @@ type socket struct {
 	gso      bool          // segment runs of packets in the kernel
 	done     chan struct{} // closed when the sending goroutine has returned
 	runs     int           // runs of several packets sent in one call
+
+	// Reading, by pion's one reading goroutine. With gro the kernel may
+	// join consecutive packets of one size from one address (sent as a
+	// run) into one datagram: in holds it, and reads return its packets.
+	gro    bool
+	inBuf  []byte
+	in     []byte // what is left of inBuf to read
+	inSeg  int    // size of its packets
+	inAddr netip.AddrPort
+	inOOB  []byte
+	joined int // datagrams of several packets received
 }
 
 // run is packets for one address that leave in one call: all of size seg
@@ -52,7 +65,11 @@ const (
 )
 
 func newSocket(c *net.UDPConn) *socket {
-	s := &socket{UDPConn: c, gso: gsoSupported(c), done: make(chan struct{})}
+	s := &socket{UDPConn: c, gso: gsoSupported(c), gro: enableGRO(c), done: make(chan struct{})}
+	if s.gro {
+		s.inBuf = make([]byte, 1<<16)
+		s.inOOB = make([]byte, groControlSize)
+	}
 	s.notEmpty.L = &s.mu
 	s.notFull.L = &s.mu
 	go s.sendLoop()
@@ -61,7 +78,35 @@ func newSocket(c *net.UDPConn) *socket {
 
 // ReadFromAddrPort reads one packet (pion's mux prefers it to ReadFrom).
 func (s *socket) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
-	return s.ReadFromUDPAddrPort(b)
+	if !s.gro {
+		return s.ReadFromUDPAddrPort(b)
+	}
+	if len(s.in) == 0 {
+		n, oobn, _, addr, err := s.ReadMsgUDPAddrPort(s.inBuf, s.inOOB)
+		if err != nil {
+			return 0, addr, err
+		}
+		s.in, s.inAddr, s.inSeg = s.inBuf[:n], addr, n
+		if seg := groSize(s.inOOB[:oobn]); seg > 0 && seg < n {
+			s.inSeg = seg
+			s.joined++
+		}
+		if n == 0 {
+			return 0, addr, nil
+		}
+	}
+	n := copy(b, s.in[:min(len(s.in), s.inSeg)])
+	s.in = s.in[min(len(s.in), s.inSeg):]
+	return n, s.inAddr, nil
+}
+
+// ReadFrom reads one packet.
+func (s *socket) ReadFrom(b []byte) (int, net.Addr, error) {
+	n, addr, err := s.ReadFromAddrPort(b)
+	if !addr.IsValid() {
+		return n, nil, err
+	}
+	return n, net.UDPAddrFromAddrPort(addr), err
 }
 
 // WriteToAddrPort queues a copy of b for addr.

@@ -8,8 +8,47 @@ import (
 	"unsafe"
 )
 
-// udpSegment is Linux's UDP_SEGMENT socket option and control message.
-const udpSegment = 103
+// Linux's UDP_SEGMENT and UDP_GRO socket options and control messages.
+const (
+	udpSegment = 103
+	udpGRO     = 104
+)
+
+// groControlSize is room for the control message of UDP_GRO (an int).
+var groControlSize = syscall.CmsgSpace(4)
+
+// enableGRO asks the kernel to join packets of a run into one datagram for
+// c, and says whether it will.
+func enableGRO(c *net.UDPConn) bool {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return false
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		serr = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_UDP, udpGRO, 1)
+	}); err != nil {
+		return false
+	}
+	return serr == nil
+}
+
+// groSize is the size of the packets of a joined datagram, from its
+// control messages, or 0.
+func groSize(oob []byte) int {
+	for len(oob) >= syscall.CmsgLen(0) {
+		h := (*syscall.Cmsghdr)(unsafe.Pointer(&oob[0]))
+		n := int(h.Len)
+		if n < syscall.CmsgLen(0) || n > len(oob) {
+			return 0
+		}
+		if h.Level == syscall.IPPROTO_UDP && h.Type == udpGRO && n >= syscall.CmsgLen(4) {
+			return int(binary.NativeEndian.Uint32(oob[syscall.CmsgLen(0):]))
+		}
+		oob = oob[min(len(oob), syscall.CmsgSpace(n-syscall.CmsgLen(0))):]
+	}
+	return 0
+}
 
 // gsoSupported says whether the kernel segments UDP for c.
 func gsoSupported(c *net.UDPConn) bool {
