@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 	"time"
+
+	"github.com/pion/webrtc/v4"
 )
 
 // Endpoint is one end of the path the connection took.
@@ -25,6 +28,9 @@ func (e Endpoint) String() string {
 type Path struct {
 	Local, Remote Endpoint
 	Setup         time.Duration
+	// SameMachine reports that the other side's address is one of this
+	// machine's: both ends run here and share its cores.
+	SameMachine bool
 }
 
 func (p Path) String() string {
@@ -44,8 +50,33 @@ func (p *Peer) Path() (Path, error) {
 	setup := p.openedAt.Sub(p.started)
 	p.mu.Unlock()
 	return Path{
-		Local:  Endpoint{pair.Local.Typ.String(), pair.Local.Protocol.String(), pair.Local.Address, pair.Local.Port},
-		Remote: Endpoint{pair.Remote.Typ.String(), pair.Remote.Protocol.String(), pair.Remote.Address, pair.Remote.Port},
-		Setup:  setup,
+		Local:       Endpoint{pair.Local.Typ.String(), pair.Local.Protocol.String(), pair.Local.Address, pair.Local.Port},
+		Remote:      Endpoint{pair.Remote.Typ.String(), pair.Remote.Protocol.String(), pair.Remote.Address, pair.Remote.Port},
+		Setup:       setup,
+		SameMachine: pair.Remote.Typ == webrtc.ICECandidateTypeHost && isLocalAddress(pair.Remote.Address),
 	}, nil
+}
+
+// isLocalAddress reports whether addr is loopback or an address of one of
+// this machine's interfaces.
+func isLocalAddress(addr string) bool {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return false
+	}
+	if ip.IsLoopback() {
+		return true
+	}
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok {
+			if local, ok := netip.AddrFromSlice(n.IP); ok && local.Unmap() == ip.Unmap() {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -23,13 +23,15 @@ import (
 // Peer is one end of a connection. Make one with [Offer] or [Answer]; it is
 // safe for concurrent use.
 type Peer struct {
-	opts  Options
-	kind  sdpcodec.Kind
-	host  *hostSockets // pion does not close a mux it was given
-	pc    *webrtc.PeerConnection
-	main  *Conn // channel 0, pre-negotiated
-	local *sdpcodec.Blob
-	relay *relayLog // why TURN servers gave no relayed candidate
+	opts     Options
+	kind     sdpcodec.Kind
+	cert     *webrtc.Certificate // also the lanes' (lanes.go)
+	loopOnly bool
+	host     *hostSockets // pion does not close a mux it was given
+	pc       *webrtc.PeerConnection
+	main     *Conn // channel 0, pre-negotiated
+	local    *sdpcodec.Blob
+	relay    *relayLog // why TURN servers gave no relayed candidate
 	// gatherErr is what went wrong while gathering, once it has ended.
 	gatherErr error
 
@@ -54,7 +56,9 @@ type Peer struct {
 	state     State
 	waiting   bool                        // lost, waiting up to ReconnectWait for a reconnection
 	controlRW datachannel.ReadWriteCloser // the control channel, detached, once open
+	control   chan struct{}               // closed once controlRW is set
 	acks      chan uint16                 // generations the other side acknowledged
+	lanes     lanes
 }
 
 // Offer makes an offering peer for app and gathers its candidates; its blob
@@ -152,7 +156,11 @@ func newPeer(opts Options, kind sdpcodec.Kind) (*Peer, error) {
 		return nil, err
 	}
 
-	var se webrtc.SettingEngine
+	loopOnly := loopbackOnly(opts)
+	se, err := settingEngine(opts, kind, loopOnly)
+	if err != nil {
+		return nil, err
+	}
 	relay := &relayLog{LoggerFactory: opts.LoggerFactory}
 	se.LoggerFactory = relay
 	se.SetICECredentials(sdpcodec.Credentials(fp))
@@ -167,26 +175,14 @@ func newPeer(opts Options, kind sdpcodec.Kind) (*Peer, error) {
 	// connection went silent. A pair that gave up answers the other side's
 	// checks but never nominates, so checks go on as long as we wait.
 	se.SetICEMaxBindingRequests(math.MaxUint16)
-	se.SetSTUNGatherTimeout(opts.GatherTimeout)
-	se.DetachDataChannels()
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
-	if kind == sdpcodec.Answer {
-		if err := se.SetAnsweringDTLSRole(webrtc.DTLSRoleClient); err != nil {
-			return nil, err
-		}
+	if opts.MDNS {
+		se.SetICEMulticastDNSMode(ice.MulticastDNSModeQueryAndGather)
 	}
-	loopOnly := loopbackOnly(opts)
-	applyInterfaces(&se, opts, loopOnly)
 	host, err := listenHost(opts, loopOnly)
 	if err != nil {
 		return nil, err
 	}
 	se.SetICEUDPMux(host)
-	if opts.MDNS {
-		se.SetICEMulticastDNSMode(ice.MulticastDNSModeQueryAndGather)
-	}
-	se.SetSCTPMaxReceiveBufferSize(sctpReceiveBuffer)
-	se.SetSCTPRTOMax(sctpRTOMax)
 
 	api := webrtc.NewAPI(webrtc.WithSettingEngine(se))
 	apiSE, err := settingEngineOf(api)
@@ -210,14 +206,17 @@ func newPeer(opts Options, kind sdpcodec.Kind) (*Peer, error) {
 		return nil, fmt.Errorf("creating the data channel: %w", err)
 	}
 	p := &Peer{
-		opts:   opts,
-		kind:   kind,
-		host:   host,
-		pc:     pc,
-		relay:  relay,
-		opened: make(chan struct{}),
-		done:   make(chan struct{}),
-		se:     apiSE,
+		opts:     opts,
+		kind:     kind,
+		cert:     cert,
+		loopOnly: loopOnly,
+		host:     host,
+		pc:       pc,
+		relay:    relay,
+		opened:   make(chan struct{}),
+		done:     make(chan struct{}),
+		control:  make(chan struct{}),
+		se:       apiSE,
 	}
 	p.main = newConn(p, dc)
 	p.channels.init()
@@ -226,6 +225,28 @@ func newPeer(opts Options, kind sdpcodec.Kind) (*Peer, error) {
 	pc.OnDataChannel(p.onDataChannel)
 	pc.OnConnectionStateChange(p.onConnectionState)
 	return p, nil
+}
+
+// settingEngine is what the main connection and the lanes (see lanes.go)
+// share: detached channels, UDP only on the addresses the options allow,
+// the larger SCTP window.
+func settingEngine(opts Options, kind sdpcodec.Kind, loopOnly bool) (webrtc.SettingEngine, error) {
+	var se webrtc.SettingEngine
+	se.SetSTUNGatherTimeout(opts.GatherTimeout)
+	se.DetachDataChannels()
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
+	if kind == sdpcodec.Answer {
+		if err := se.SetAnsweringDTLSRole(webrtc.DTLSRoleClient); err != nil {
+			return se, err
+		}
+	}
+	applyInterfaces(&se, opts, loopOnly)
+	se.SetSCTPMaxReceiveBufferSize(sctpReceiveBuffer)
+	se.SetSCTPRTOMax(sctpRTOMax)
+	// DTLS already authenticates every packet: SCTP's own checksum is
+	// skipped when the other side agrees (RFC 9653), as browsers do.
+	se.EnableSCTPZeroChecksum(true)
+	return se, nil
 }
 
 func fingerprintOf(cert *webrtc.Certificate) ([32]byte, error) {
@@ -416,6 +437,7 @@ func (p *Peer) Close() error {
 func (p *Peer) closeConnection() error {
 	err := p.pc.Close()
 	_ = p.host.Close()
+	p.closeLanes()
 	return err
 }
 
@@ -438,7 +460,7 @@ func (p *Peer) drain() {
 	defer deadline.Stop()
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
-	for p.pc.SCTP().BufferedAmount() > 0 {
+	for p.pc.SCTP().BufferedAmount() > 0 || p.laneBuffered() > 0 {
 		select {
 		case <-tick.C:
 		case <-p.done:
@@ -587,6 +609,9 @@ func (p *Peer) finish(err error) bool {
 	close(p.done)
 	if rw != nil {
 		_ = rw.Close()
+	}
+	for _, lrw := range p.laneReaders() {
+		_ = lrw.Close()
 	}
 	for _, c := range others {
 		_ = c.rw.Close()

@@ -318,6 +318,10 @@ func (p *Peer) waitConnected(d time.Duration) bool {
 // answers with ackPrefix and the same text, then restarts.
 const ackPrefix = "ack "
 
+// maxControlMessage bounds a message on the control channel: a lane's
+// description (lanes.go) is the largest.
+const maxControlMessage = 64 << 10
+
 // ackFlush is how long the receiver of a request lets its acknowledgement
 // leave before it restarts ICE, which drops the path it would leave by.
 const ackFlush = 50 * time.Millisecond
@@ -376,14 +380,18 @@ func (p *Peer) onControlOpen(dc *webrtc.DataChannel) {
 	p.mu.Lock()
 	p.controlRW, p.acks = rw, acks
 	p.mu.Unlock()
+	close(p.control)
 	go func() {
-		buf := make([]byte, len(ackPrefix)+sdpcodec.MaxTextLen)
+		buf := make([]byte, maxControlMessage)
 		for {
 			n, err := rw.Read(buf)
 			if err != nil {
 				return
 			}
 			msg := string(buf[:n])
+			if p.onLaneMessage(msg) {
+				continue
+			}
 			text, isAck := strings.CutPrefix(msg, ackPrefix)
 			b, err := sdpcodec.Decode(text)
 			if err != nil || b.Kind != sdpcodec.Reconnect {

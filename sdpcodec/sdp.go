@@ -183,6 +183,19 @@ func CandidatesOf(description string) ([]Candidate, error) {
 	return sdpCandidates(sd.MediaDescriptions[0], true)
 }
 
+// FingerprintOf returns the sha-256 fingerprint of a session description's
+// certificate. Errors wrap [ErrUnsupportedSDP].
+func FingerprintOf(description string) ([32]byte, error) {
+	var sd sdp.SessionDescription
+	if err := sd.UnmarshalString(description); err != nil {
+		return [32]byte{}, fmt.Errorf("%w: parse: %w", ErrUnsupportedSDP, err)
+	}
+	if len(sd.MediaDescriptions) == 0 {
+		return [32]byte{}, fmt.Errorf("%w: it has no media section", ErrUnsupportedSDP)
+	}
+	return sdpFingerprint(&sd, sd.MediaDescriptions[0])
+}
+
 // sdpCandidates returns the candidates of component 1 in order, without
 // duplicates, up to [MaxCandidates]. Strict, a candidate it cannot read is
 // an error; otherwise it is skipped.

@@ -38,6 +38,19 @@ func tuneGC() {
 	})
 }
 
+// shareCores has the Go scheduler use half the machine's cores, when the
+// other end of a transfer runs on this machine too. Each Go program
+// otherwise schedules its goroutines on every core, and two of them moving
+// data between each other spend their time waking threads that find the
+// cores taken: on a 2-core machine a 1 GiB transfer took 10 % more CPU time
+// and ran 5 to 10 % slower. GOMAXPROCS in the environment is left alone.
+func shareCores() {
+	if os.Getenv("GOMAXPROCS") != "" {
+		return
+	}
+	runtime.GOMAXPROCS(max(1, runtime.NumCPU()/2))
+}
+
 // afterGC calls f after every garbage collection, on a goroutine of its
 // own.
 func afterGC(f func()) {

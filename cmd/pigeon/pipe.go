@@ -24,10 +24,13 @@ func pipeCommand(s *streams) *cli.Command {
 			"when every byte of both directions arrived. For example:\n\n" +
 			"   tar c dir | pigeon pipe --in answer --out offer      (one computer)\n" +
 			"   pigeon join --in offer --out answer | tar x          (the other)",
-		Flags: sessionFlags(),
+		Flags: append(sessionFlags(), lanesFlag()),
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
 				return usageErrorf("pipe takes no arguments (got %q)", c.Args().First())
+			}
+			if err := checkLanes(c); err != nil {
+				return err
 			}
 			if c.String("in") == "-" {
 				return usageErrorf("--in - would read the answer from standard input, which carries the pipe's data: give a file")
@@ -56,7 +59,11 @@ func pipeCommand(s *streams) *cli.Command {
 
 // runPipe connects and moves the bytes both ways.
 func runPipe(ss *session) error {
-	conn, err := ss.connect()
+	lanes := 0 // the offerer's choice
+	if ss.c.Command.Name == "pipe" {
+		lanes = ss.c.Int("lanes")
+	}
+	conn, err := ss.stripe(lanes)
 	if err != nil {
 		return err
 	}

@@ -31,11 +31,15 @@ func sendCommand(s *streams) *cli.Command {
 			"are skipped, and a partly received file continues where it stopped.",
 		Flags: append(sessionFlags(),
 			&cli.StringFlag{Name: "name", Value: "stdin", Usage: "the file `NAME` standard input (-) arrives as"},
+			lanesFlag(),
 		),
 		Action: func(c *cli.Context) error {
 			paths := c.Args().Slice()
 			if len(paths) == 0 {
 				return usageErrorf("name the files or folders to send (- for standard input)")
+			}
+			if err := checkLanes(c); err != nil {
+				return err
 			}
 			stdin := 0
 			for _, p := range paths {
@@ -81,7 +85,11 @@ func sendCommand(s *streams) *cli.Command {
 			if err := ss.readAnswer(); err != nil {
 				return err
 			}
-			conn, err := ss.connect()
+			lanes := c.Int("lanes")
+			if !bulky(entries) {
+				lanes = 1 // not worth the set-up
+			}
+			conn, err := ss.stripe(lanes)
 			if err != nil {
 				return err
 			}
@@ -153,7 +161,7 @@ func runReceive(ss *session) error {
 		return fmt.Errorf("opening the folder %s: %w", dir, err)
 	}
 	defer root.Close()
-	conn, err := ss.connect()
+	conn, err := ss.stripe(0)
 	if err != nil {
 		return err
 	}
@@ -219,6 +227,26 @@ type transferError struct{ err error }
 
 func (e *transferError) Error() string { return e.err.Error() }
 func (e *transferError) Unwrap() error { return e.err }
+
+// bulkySize is the size from which a transfer uses lanes: below it,
+// setting them up would cost more than they save.
+const bulkySize = 16 << 20
+
+// bulky reports whether entries are worth several connections: a stream
+// of unknown size, or files of bulkySize or more in all.
+func bulky(entries []transfer.Entry) bool {
+	var total int64
+	for _, e := range entries {
+		if e.Kind != transfer.File {
+			continue
+		}
+		if e.Size < 0 {
+			return true
+		}
+		total += e.Size
+	}
+	return total >= bulkySize
+}
 
 // describeEntries says what entries hold: "3 files and 1 folder (12.4 MiB)".
 func describeEntries(entries []transfer.Entry) string {

@@ -1,0 +1,607 @@
+package peer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"pigeon/sdpcodec"
+)
+
+// Lanes. One SCTP association carries about 100 MB/s in pion: its sending
+// goroutine and the DTLS beneath it handle every packet in turn, so on a
+// fast link one core per side does the work while the others wait. A lane
+// is a further connection between the same two peers, with its own sockets,
+// ICE, DTLS and SCTP, set up over the control channel in a few
+// milliseconds, so a transfer can use several associations at once (see
+// [Peer.Stripe] and doc/lanes.md).
+//
+// Lanes are for fast paths only: they are made when the connection runs
+// between host candidates (the same LAN, or one machine), where the path is
+// faster than one association. Every lane authenticates with the
+// certificates of the first connection, which the verification code
+// covers. A lane that fails ends the session with [ErrLaneLost].
+
+// MaxLanes bounds the connections a [Striped] stream uses, channel 0
+// included.
+const MaxLanes = 4
+
+// laneWait bounds setting up the lanes of a stream.
+const laneWait = 5 * time.Second
+
+// Control channel messages for lanes: the offerer's description of a new
+// lane, and the answer to it (an empty one refuses the lane).
+const (
+	laneOfferPrefix  = "lane-offer "
+	laneAnswerPrefix = "lane-answer "
+	laneLostMessage  = "lane-lost"
+)
+
+// laneLostFlush bounds how long a peer whose lane failed waits for the
+// other side to be told before it closes the connection.
+const laneLostFlush = 500 * time.Millisecond
+
+// laneHeader starts the first message of a striped stream on channel 0:
+// the numbers of the lanes it uses, after it.
+const laneHeader = "pigeon-lanes"
+
+// ErrLaneLost means one of the connections a striped stream used stopped
+// answering; it is an [ErrPeerLost].
+var ErrLaneLost = fmt.Errorf("%w: one of its parallel connections stopped answering", ErrPeerLost)
+
+// errLaneRefused means the other side did not take a lane.
+var errLaneRefused = errors.New("the other side refused the lane")
+
+// lane is one further connection.
+type lane struct {
+	id   int
+	pc   *webrtc.PeerConnection
+	host *hostSockets
+	conn *Conn
+	open chan struct{} // closed once conn can be used
+
+	mu      sync.Mutex
+	opened  bool
+	used    bool // carries part of a striped stream: its end ends the session
+	closing bool // closed by us: its end is no news
+}
+
+// use marks the lane as part of a striped stream.
+func (l *lane) use() {
+	l.mu.Lock()
+	l.used = true
+	l.mu.Unlock()
+}
+
+// lanes is a peer's lanes; Peer.mu guards it.
+type lanes struct {
+	all      []*lane             // every lane made, to close with the peer
+	answers  map[int]chan string // offerer: lane number -> its answer's SDP
+	accepted map[int]*lane       // answerer: lanes the other side offered
+	arrived  chan struct{}       // answerer: closed and replaced when one is accepted
+	next     int                 // offerer: the last lane number used
+}
+
+// Striped is one reliable, ordered message stream each way over channel 0
+// and the lanes: the k-th message written goes over connection k mod n,
+// and the reader takes the k-th message from there, so the order holds
+// without numbering and each connection keeps its own flow control. It is
+// safe for one reader and one writer at a time.
+type Striped struct {
+	conns []*Conn
+
+	rmu   sync.Mutex
+	rnext int
+	wmu   sync.Mutex
+	wnext int
+}
+
+// Lanes is the number of connections the stream uses, channel 0 included.
+func (s *Striped) Lanes() int { return len(s.conns) }
+
+// ReadMessage reads the next message, as [Conn.ReadMessage] does.
+func (s *Striped) ReadMessage(buf []byte) (int, error) {
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	n, err := s.conns[s.rnext].ReadMessage(buf)
+	if err == nil {
+		s.rnext = (s.rnext + 1) % len(s.conns)
+	}
+	return n, err
+}
+
+// WriteMessage sends the next message, as [Conn.WriteMessage] does.
+func (s *Striped) WriteMessage(msg []byte) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if err := s.conns[s.wnext].WriteMessage(msg); err != nil {
+		return err
+	}
+	s.wnext = (s.wnext + 1) % len(s.conns)
+	return nil
+}
+
+// Stripe waits for channel 0 and sets up a striped stream over it. The
+// offerer opens up to n-1 lanes (fewer if they do not open within a few
+// seconds, none unless the path runs between host candidates) and tells
+// the answerer which it uses in the first message on channel 0; the
+// answerer's n is ignored. Both sides of a session must call Stripe before
+// anything else is sent on channel 0, or neither.
+func (p *Peer) Stripe(ctx context.Context, n int) (*Striped, error) {
+	main, err := p.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if p.kind == sdpcodec.Answer {
+		return p.stripeAnswer(ctx, main)
+	}
+	n = min(n, MaxLanes)
+	var ls []*lane
+	if n > 1 && p.fastPath() {
+		ls = p.openLanes(ctx, n-1)
+	}
+	header := laneHeader
+	s := &Striped{conns: []*Conn{main}}
+	for _, l := range ls {
+		l.use()
+		header += " " + strconv.Itoa(l.id)
+		s.conns = append(s.conns, l.conn)
+	}
+	if err := main.WriteMessage([]byte(header)); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// stripeAnswer reads the offerer's header and takes the lanes it names.
+func (p *Peer) stripeAnswer(ctx context.Context, main *Conn) (*Striped, error) {
+	buf := make([]byte, MaxMessage)
+	n, err := main.ReadMessage(buf)
+	if err != nil {
+		return nil, err
+	}
+	fields := strings.Fields(string(buf[:n]))
+	if len(fields) == 0 || fields[0] != laneHeader || len(fields) > MaxLanes {
+		return nil, errors.New("the other computer's pigeon speaks another version of the protocol: update both to the same version")
+	}
+	s := &Striped{conns: []*Conn{main}}
+	ctx, cancel := context.WithTimeout(ctx, laneWait)
+	defer cancel()
+	for _, f := range fields[1:] {
+		id, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, errors.New("the other computer's pigeon speaks another version of the protocol: update both to the same version")
+		}
+		l, err := p.acceptedLane(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("setting up parallel connection %d: %w", id, err)
+		}
+		l.use()
+		s.conns = append(s.conns, l.conn)
+	}
+	// Lanes the offerer gave up on before they opened on its side are not
+	// in the header: they carry nothing.
+	p.mu.Lock()
+	var unused []*lane
+	for _, l := range p.lanes.accepted {
+		l.mu.Lock()
+		if !l.used {
+			unused = append(unused, l)
+		}
+		l.mu.Unlock()
+	}
+	p.mu.Unlock()
+	for _, l := range unused {
+		p.dropLane(l)
+	}
+	return s, nil
+}
+
+// acceptedLane waits until lane id, offered by the other side, is open.
+func (p *Peer) acceptedLane(ctx context.Context, id int) (*lane, error) {
+	for {
+		p.mu.Lock()
+		l := p.lanes.accepted[id]
+		if p.lanes.arrived == nil {
+			p.lanes.arrived = make(chan struct{})
+		}
+		arrived := p.lanes.arrived
+		p.mu.Unlock()
+		if l != nil {
+			select {
+			case <-l.open:
+				return l, nil
+			case <-p.done:
+				return nil, p.Err()
+			case <-ctx.Done():
+				return nil, errors.New("it did not open in time")
+			}
+		}
+		select {
+		case <-arrived:
+		case <-p.done:
+			return nil, p.Err()
+		case <-ctx.Done():
+			return nil, errors.New("it was not offered in time")
+		}
+	}
+}
+
+// fastPath reports whether the connection runs between host candidates
+// of a pigeon on each side: lanes then reach the same addresses.
+func (p *Peer) fastPath() bool {
+	if p.foreign {
+		return false
+	}
+	pair, err := p.pc.SCTP().Transport().ICETransport().GetSelectedCandidatePair()
+	return err == nil && pair != nil && pair.Local != nil && pair.Remote != nil &&
+		pair.Local.Typ == webrtc.ICECandidateTypeHost && pair.Remote.Typ == webrtc.ICECandidateTypeHost
+}
+
+// openLanes opens n lanes at once and returns those that opened in time,
+// in the order of their numbers.
+func (p *Peer) openLanes(ctx context.Context, n int) []*lane {
+	ctx, cancel := context.WithTimeout(ctx, laneWait)
+	defer cancel()
+	opened := make([]*lane, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			l, err := p.openLane(ctx)
+			if err != nil {
+				p.dropLane(l)
+				return
+			}
+			opened[i] = l
+		})
+	}
+	wg.Wait()
+	opened = slices.DeleteFunc(opened, func(l *lane) bool { return l == nil })
+	slices.SortFunc(opened, func(a, b *lane) int { return a.id - b.id })
+	return opened
+}
+
+// openLane offers a lane over the control channel and waits until it is
+// open. On an error the lane returned, if any, is for [Peer.dropLane].
+func (p *Peer) openLane(ctx context.Context) (*lane, error) {
+	select {
+	case <-p.control:
+	case <-p.done:
+		return nil, p.Err()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	p.mu.Lock()
+	p.lanes.next++
+	id := p.lanes.next
+	answers := make(chan string, 1)
+	if p.lanes.answers == nil {
+		p.lanes.answers = map[int]chan string{}
+	}
+	p.lanes.answers[id] = answers
+	rw := p.controlRW
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		delete(p.lanes.answers, id)
+		p.mu.Unlock()
+	}()
+
+	l, err := p.newLane(id)
+	if err != nil {
+		return nil, err
+	}
+	offer, err := l.pc.CreateOffer(nil)
+	if err != nil {
+		return l, err
+	}
+	sdp, err := l.describe(ctx, offer)
+	if err != nil {
+		return l, err
+	}
+	if _, err := rw.Write([]byte(laneOfferPrefix + strconv.Itoa(id) + " " + sdp)); err != nil {
+		return l, err
+	}
+	var answer string
+	select {
+	case answer = <-answers:
+	case <-p.done:
+		return l, p.Err()
+	case <-ctx.Done():
+		return l, ctx.Err()
+	}
+	if answer == "" {
+		return l, errLaneRefused
+	}
+	if err := p.checkLaneSDP(answer); err != nil {
+		return l, err
+	}
+	if err := l.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
+		return l, err
+	}
+	select {
+	case <-l.open:
+		return l, nil
+	case <-p.done:
+		return l, p.Err()
+	case <-ctx.Done():
+		return l, ctx.Err()
+	}
+}
+
+// laneLost ends the session because a lane failed, then tells the other
+// side why over the control channel (it may notice the loss itself too, or
+// see only the connection closing) before closing the connection.
+func (p *Peer) laneLost() {
+	if !p.finish(ErrLaneLost) {
+		return
+	}
+	p.mu.Lock()
+	rw := p.controlRW
+	p.mu.Unlock()
+	if rw != nil {
+		if _, err := rw.Write([]byte(laneLostMessage)); err == nil {
+			deadline := time.Now().Add(laneLostFlush)
+			for p.pc.SCTP().BufferedAmount() > 0 && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+			}
+			// Delivered; give the other side's reader the time to act
+			// on it before the connection closes.
+			time.Sleep(ackFlush)
+		}
+	}
+	_ = p.closeConnection()
+}
+
+// onLaneMessage handles a lane's message on the control channel, and
+// reports whether msg was one.
+func (p *Peer) onLaneMessage(msg string) bool {
+	if msg == laneLostMessage {
+		p.end(ErrLaneLost)
+		return true
+	}
+	if rest, ok := strings.CutPrefix(msg, laneOfferPrefix); ok {
+		if p.kind == sdpcodec.Answer {
+			go p.answerLane(rest)
+		}
+		return true
+	}
+	rest, ok := strings.CutPrefix(msg, laneAnswerPrefix)
+	if !ok {
+		return false
+	}
+	idText, sdp, _ := strings.Cut(rest, " ")
+	id, err := strconv.Atoi(idText)
+	if err != nil {
+		return true
+	}
+	p.mu.Lock()
+	answers := p.lanes.answers[id]
+	p.mu.Unlock()
+	if answers != nil {
+		select {
+		case answers <- sdp:
+		default:
+		}
+	}
+	return true
+}
+
+// answerLane answers the other side's offer of a lane ("ID SDP"), or
+// refuses it, and keeps it for [Peer.stripeAnswer].
+func (p *Peer) answerLane(msg string) {
+	idText, offer, _ := strings.Cut(msg, " ")
+	id, err := strconv.Atoi(idText)
+	if err != nil {
+		return
+	}
+	p.mu.Lock()
+	rw := p.controlRW
+	full := len(p.lanes.accepted) >= MaxLanes-1 || p.lanes.accepted[id] != nil
+	p.mu.Unlock()
+	refuse := func() { _, _ = rw.Write([]byte(laneAnswerPrefix + idText)) }
+	if full || !p.fastPath() || p.checkLaneSDP(offer) != nil {
+		refuse()
+		return
+	}
+	l, err := p.newLane(id)
+	if err != nil {
+		refuse()
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), laneWait)
+	defer cancel()
+	sdp, err := l.answer(ctx, offer)
+	if err != nil {
+		p.dropLane(l)
+		refuse()
+		return
+	}
+	p.mu.Lock()
+	if p.lanes.accepted == nil {
+		p.lanes.accepted = map[int]*lane{}
+	}
+	p.lanes.accepted[id] = l
+	if p.lanes.arrived != nil {
+		close(p.lanes.arrived)
+	}
+	p.lanes.arrived = make(chan struct{})
+	p.mu.Unlock()
+	if _, err := rw.Write([]byte(laneAnswerPrefix + idText + " " + sdp)); err != nil {
+		p.dropLane(l)
+	}
+}
+
+// checkLaneSDP makes sure a lane's description from the other side names
+// the certificate of the first connection.
+func (p *Peer) checkLaneSDP(sdp string) error {
+	fp, err := sdpcodec.FingerprintOf(sdp)
+	if err != nil {
+		return err
+	}
+	remote := p.Remote()
+	if remote == nil || fp != remote.Fingerprint {
+		return errors.New("a lane offered with another certificate")
+	}
+	return nil
+}
+
+// newLane makes lane id's connection, with sockets of its own and the
+// certificate of the first connection, and no STUN or TURN server: lanes
+// run between host candidates.
+func (p *Peer) newLane(id int) (*lane, error) {
+	se, err := settingEngine(p.opts, p.kind, p.loopOnly)
+	if err != nil {
+		return nil, err
+	}
+	se.LoggerFactory = p.opts.LoggerFactory
+	half := p.opts.LostTimeout / 2
+	se.SetICETimeouts(half, p.opts.LostTimeout, min(time.Second, half/2))
+	host, err := listenHost(p.opts, p.loopOnly)
+	if err != nil {
+		return nil, err
+	}
+	se.SetICEUDPMux(host)
+	api := webrtc.NewAPI(webrtc.WithSettingEngine(se))
+	pc, err := api.NewPeerConnection(webrtc.Configuration{Certificates: []webrtc.Certificate{*p.cert}})
+	if err != nil {
+		host.Close()
+		return nil, err
+	}
+	negotiated, zero := true, uint16(0)
+	dc, err := pc.CreateDataChannel("pigeon-lane", &webrtc.DataChannelInit{Negotiated: &negotiated, ID: &zero})
+	if err != nil {
+		_ = pc.Close()
+		host.Close()
+		return nil, err
+	}
+	l := &lane{id: id, pc: pc, host: host, conn: newConn(p, dc), open: make(chan struct{})}
+	dc.OnOpen(func() {
+		rw, err := dc.Detach()
+		if err != nil {
+			return
+		}
+		l.mu.Lock()
+		l.conn.rw = rw
+		l.opened = true
+		l.mu.Unlock()
+		close(l.open)
+	})
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		l.mu.Lock()
+		news := l.opened && l.used && !l.closing
+		l.mu.Unlock()
+		// A lane closed by the other side is news only with the rest of
+		// the session, which ends when the first connection closes.
+		if news && s == webrtc.PeerConnectionStateFailed {
+			go p.laneLost()
+		}
+	})
+	p.mu.Lock()
+	ended := p.err != nil
+	if !ended {
+		p.lanes.all = append(p.lanes.all, l)
+	}
+	p.mu.Unlock()
+	if ended {
+		l.close()
+		return nil, p.Err()
+	}
+	return l, nil
+}
+
+// describe sets desc as the lane's local description and returns it once
+// its host candidates are in.
+func (l *lane) describe(ctx context.Context, desc webrtc.SessionDescription) (string, error) {
+	gathered := webrtc.GatheringCompletePromise(l.pc)
+	if err := l.pc.SetLocalDescription(desc); err != nil {
+		return "", err
+	}
+	select {
+	case <-gathered:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	return l.pc.LocalDescription().SDP, nil
+}
+
+// answer applies the other side's offer and returns our answer.
+func (l *lane) answer(ctx context.Context, offer string) (string, error) {
+	if err := l.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		return "", err
+	}
+	desc, err := l.pc.CreateAnswer(nil)
+	if err != nil {
+		return "", err
+	}
+	return l.describe(ctx, desc)
+}
+
+// dropLane closes a lane that did not open and forgets it.
+func (p *Peer) dropLane(l *lane) {
+	if l == nil {
+		return
+	}
+	p.mu.Lock()
+	p.lanes.all = slices.DeleteFunc(p.lanes.all, func(x *lane) bool { return x == l })
+	p.mu.Unlock()
+	l.close()
+}
+
+// close closes the lane's connection and sockets.
+func (l *lane) close() {
+	l.mu.Lock()
+	l.closing = true
+	l.mu.Unlock()
+	_ = l.pc.Close()
+	_ = l.host.Close()
+}
+
+// closeLanes closes every lane (when the peer ends).
+func (p *Peer) closeLanes() {
+	p.mu.Lock()
+	all := p.lanes.all
+	p.lanes.all = nil
+	p.mu.Unlock()
+	for _, l := range all {
+		l.close()
+	}
+}
+
+// laneReaders are the detached channels of the open lanes.
+func (p *Peer) laneReaders() []io.Closer {
+	p.mu.Lock()
+	all := slices.Clone(p.lanes.all)
+	p.mu.Unlock()
+	var out []io.Closer
+	for _, l := range all {
+		l.mu.Lock()
+		if l.conn.rw != nil {
+			out = append(out, l.conn.rw)
+		}
+		l.mu.Unlock()
+	}
+	return out
+}
+
+// laneBuffered is what the lanes' associations still have to deliver.
+func (p *Peer) laneBuffered() uint64 {
+	p.mu.Lock()
+	all := slices.Clone(p.lanes.all)
+	p.mu.Unlock()
+	var n uint64
+	for _, l := range all {
+		if sctp := l.pc.SCTP(); sctp != nil {
+			n += uint64(sctp.BufferedAmount())
+		}
+	}
+	return n
+}
