@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"crypto/rand"
 	"io"
 	"net"
 	"net/netip"
@@ -450,6 +452,49 @@ func TestNetwork(t *testing.T) {
 		})
 	}
 
+	// a''. Two computers on one LAN: a file of 24 MiB goes over two
+	// connections at once (the default between two machines), and arrives
+	// whole.
+	t.Run("lan-send-lanes", func(t *testing.T) {
+		t.Parallel()
+		lab := newLab(t)
+		lan := lab.LAN("lan", "192.168.9.0/24")
+		a, b := lab.Host("a"), lab.Host("b")
+		lan.Attach(a, "eth0")
+		lan.Attach(b, "eth0")
+		dir := t.TempDir()
+		src, dst := filepath.Join(dir, "big.bin"), filepath.Join(dir, "dst")
+		data := make([]byte, 24<<20)
+		_, _ = rand.Read(data)
+		if err := os.WriteFile(src, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(dst, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		offer, answer := filepath.Join(dir, "offer"), filepath.Join(dir, "answer")
+		bin := pigeonPath(t)
+		join := b.Start(60*time.Second, bin, "join", "--in", offer, "--out", answer, "--connect-timeout", "15s", "--yes", "--dir", dst)
+		send := a.Start(60*time.Second, bin, "send", "--out", offer, "--in", answer, "--connect-timeout", "15s", src)
+		for _, side := range []struct {
+			name string
+			proc *netlab.Proc
+		}{{"send", send}, {"join", join}} {
+			code, err := side.proc.Wait(50 * time.Second)
+			if err != nil || code != 0 {
+				t.Fatalf("pigeon %s: exit %d, %v\n%s", side.name, code, err, side.proc.Stderr())
+			}
+			if !strings.Contains(side.proc.Stderr(), "pigeon: carrying the data over 2 connections at once\n") {
+				t.Errorf("pigeon %s did not use two connections:\n%s", side.name, side.proc.Stderr())
+			}
+		}
+		got, err := os.ReadFile(filepath.Join(dst, "big.bin"))
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("the received file differs from the one sent (%v)", err)
+		}
+		t.Logf("send: %s", lastLine(send.Stderr()))
+	})
+
 	// g. A connected peer killed with SIGKILL: the other side reports the
 	// connection lost, exits 1, within 10 s.
 	t.Run("peer-killed", func(t *testing.T) {
@@ -700,4 +745,10 @@ func pathOf(t *testing.T, cmd string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// lastLine is the last line of text.
+func lastLine(text string) string {
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	return lines[len(lines)-1]
 }
