@@ -220,10 +220,7 @@ func TestNetwork(t *testing.T) {
 	t.Run("offline-lan-mdns", func(t *testing.T) {
 		t.Parallel()
 		lab := newLab(t)
-		lan := lab.LAN("lan", "192.168.8.0/24")
-		a, b := lab.Host("a"), lab.Host("b")
-		lan.Attach(a, "eth0")
-		lan.Attach(b, "eth0")
+		a, b := twoOnLAN(lab, "192.168.8.0/24")
 		chat, join := chatOnce(t, a, b, "--mdns")
 		for _, c := range []struct {
 			who string
@@ -458,10 +455,7 @@ func TestNetwork(t *testing.T) {
 	t.Run("lan-send-lanes", func(t *testing.T) {
 		t.Parallel()
 		lab := newLab(t)
-		lan := lab.LAN("lan", "192.168.9.0/24")
-		a, b := lab.Host("a"), lab.Host("b")
-		lan.Attach(a, "eth0")
-		lan.Attach(b, "eth0")
+		a, b := twoOnLAN(lab, "192.168.9.0/24")
 		dir := t.TempDir()
 		src, dst := filepath.Join(dir, "big.bin"), filepath.Join(dir, "dst")
 		data := make([]byte, 24<<20)
@@ -500,10 +494,7 @@ func TestNetwork(t *testing.T) {
 	t.Run("peer-killed", func(t *testing.T) {
 		t.Parallel()
 		lab := newLab(t)
-		lan := lab.LAN("lan", "192.168.7.0/24")
-		a, b := lab.Host("a"), lab.Host("b")
-		lan.Attach(a, "eth0")
-		lan.Attach(b, "eth0")
+		a, b := twoOnLAN(lab, "192.168.7.0/24")
 		p := startPair(t, a, b)
 		defer p.logOutput(t)
 		write(t, p.chat, "are you there?\n")
@@ -745,6 +736,15 @@ func pathOf(t *testing.T, cmd string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// twoOnLAN builds a LAN with two hosts on it, a and b.
+func twoOnLAN(lab *netlab.Lab, cidr string) (a, b *netlab.Host) {
+	lan := lab.LAN("lan", cidr)
+	a, b = lab.Host("a"), lab.Host("b")
+	lan.Attach(a, "eth0")
+	lan.Attach(b, "eth0")
+	return a, b
 }
 
 // lastLine is the last line of text.
