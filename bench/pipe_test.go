@@ -47,12 +47,8 @@ func timed(b *testing.B, f func()) time.Duration {
 func pipeOnce(b *testing.B, pigeon, dir, src string, size int64) {
 	b.Helper()
 	b.StopTimer()
-	work, err := os.MkdirTemp(dir, "run")
-	if err != nil {
-		b.Fatal(err)
-	}
+	work, offer, answer := runDir(b, dir)
 	defer os.RemoveAll(work)
-	offer, answer := filepath.Join(work, "offer"), filepath.Join(work, "answer")
 	in, err := os.Open(src)
 	if err != nil {
 		b.Fatal(err)

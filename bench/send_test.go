@@ -58,12 +58,9 @@ func writeRandom(b *testing.B, path string, size int64) {
 func sendOnce(b *testing.B, pigeon, dir, src string) {
 	b.Helper()
 	b.StopTimer()
-	work, err := os.MkdirTemp(dir, "run")
-	if err != nil {
-		b.Fatal(err)
-	}
+	work, offer, answer := runDir(b, dir)
 	defer os.RemoveAll(work)
-	offer, answer, dst := filepath.Join(work, "offer"), filepath.Join(work, "answer"), filepath.Join(work, "dst")
+	dst := filepath.Join(work, "dst")
 	if err := os.Mkdir(dst, 0o755); err != nil {
 		b.Fatal(err)
 	}
@@ -75,7 +72,17 @@ func sendOnce(b *testing.B, pigeon, dir, src string) {
 	b.StartTimer()
 }
 
-// peakMiB is a finished process's maximum resident set size.
+// runDir makes a folder in dir for one run (the caller removes it) and
+// names the offer and answer files in it.
+func runDir(b *testing.B, dir string) (work, offer, answer string) {
+	b.Helper()
+	work, err := os.MkdirTemp(dir, "run")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return work, filepath.Join(work, "offer"), filepath.Join(work, "answer")
+}
+
 // runPair times one session: the offering command and the join that
 // answers it, from the offerer's start until both have exited well.
 func runPair(b *testing.B, offerer, join *exec.Cmd) {
@@ -97,6 +104,7 @@ func runPair(b *testing.B, offerer, join *exec.Cmd) {
 	b.StopTimer()
 }
 
+// peakMiB is a finished process's maximum resident set size.
 func peakMiB(c *exec.Cmd) float64 {
 	if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		return float64(ru.Maxrss) / 1024 // Linux reports KiB

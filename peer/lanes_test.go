@@ -45,7 +45,7 @@ func TestStripeOrder(t *testing.T) {
 	const count = 2000
 	message := func(from string, i int) []byte {
 		m := fmt.Appendf(nil, "%s %d ", from, i)
-		return append(m, bytes.Repeat([]byte{byte(i)}, (i*997)%MaxMessage-len(m)+len(m))...)
+		return append(m, bytes.Repeat([]byte{byte(i)}, (i*997)%(MaxMessage-len(m)+1))...)
 	}
 	send := func(s *Striped, from string) chan error {
 		done := make(chan error, 1)
