@@ -6,8 +6,10 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pion/ice/v4"
+	"github.com/pion/stun/v4"
 )
 
 // socketBuffer is the size asked of the kernel for each UDP socket's send
@@ -30,6 +32,10 @@ type hostSockets struct {
 	port   int // the port of the first socket, tried first for new ones
 	muxes  map[netip.Addr]*ice.UDPMuxDefault
 	closed bool
+
+	// requests is shown the STUN binding requests every socket reads,
+	// once set.
+	requests atomic.Pointer[func(*stun.Message)]
 }
 
 var _ ice.UDPMux = (*hostSockets)(nil)
@@ -68,9 +74,16 @@ func listenHost(o Options, loopOnly bool) (*hostSockets, error) {
 	}
 	h.port = conns[0].LocalAddr().(*net.UDPAddr).Port
 	for i, c := range conns {
-		h.muxes[addrs[i]] = ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: newSocket(c)})
+		h.muxes[addrs[i]] = h.mux(c)
 	}
 	return h, nil
+}
+
+// mux gives c to pion as one of our sockets.
+func (h *hostSockets) mux(c *net.UDPConn) *ice.UDPMuxDefault {
+	s := newSocket(c)
+	s.requests = &h.requests
+	return ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: s})
 }
 
 // GetListenAddresses lists the sockets' addresses after bringing them up to
@@ -95,7 +108,7 @@ func (h *hostSockets) GetListenAddresses() []net.Addr {
 			if err != nil {
 				continue // the address went away again, or is not ours yet
 			}
-			m = ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: newSocket(c)})
+			m = h.mux(c)
 			h.muxes[a] = m
 		}
 		out = append(out, m.LocalAddr())

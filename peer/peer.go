@@ -11,6 +11,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/datachannel"
@@ -44,6 +45,7 @@ type Peer struct {
 	restartMu   sync.Mutex // serializes ICE restarts; guards the fields below
 	gen         uint16
 	remoteCands []sdpcodec.Candidate // the other side's, as last known
+	followed    atomic.Uint32        // the latest generation heardRequest restarted to
 
 	mu        sync.Mutex
 	remote    *sdpcodec.Blob
@@ -489,6 +491,8 @@ func (p *Peer) onOpen() {
 		if p.kind == sdpcodec.Offer {
 			p.openControl()
 		}
+		hear := p.heardRequest
+		p.host.requests.Store(&hear)
 		go p.watchNetwork()
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pion/stun/v4"
 	"github.com/pion/webrtc/v4"
 
 	"pigeon/sdpcodec"
@@ -190,6 +191,44 @@ func (p *Peer) restartTo(gen uint16, cands []sdpcodec.Candidate, stale bool) err
 	p.gen = gen
 	p.remoteCands = cands
 	return nil
+}
+
+// followAhead is how many generations past ours [Peer.heardRequest] looks
+// for in the other side's checks.
+const followAhead = 4
+
+// heardRequest follows the other side's ICE restart as soon as its checks
+// reach one of our host sockets. A side restarts on its own when the
+// connection went silent for it; when the link came back just before, the
+// other side was not silent long enough to restart too, and it would
+// discard the new generation's checks until the first side gave up. The
+// checks name our credentials of their generation in their USERNAME and
+// are signed with our password of it: a valid one of a later generation
+// is the other side's restart request.
+func (p *Peer) heardRequest(m *stun.Message) {
+	var u stun.Username
+	if u.GetFrom(m) != nil {
+		return
+	}
+	ufrag, _, _ := strings.Cut(u.String(), ":")
+	p.restartMu.Lock()
+	gen := p.gen
+	p.restartMu.Unlock()
+	for g := gen + 1; g != gen+1+followAhead; g++ {
+		want, pwd := sdpcodec.CredentialsAt(p.local.Fingerprint, g)
+		if ufrag != want {
+			continue
+		}
+		if stun.NewShortTermIntegrity(pwd).Check(m) != nil {
+			return
+		}
+		// Checks come several a second until we restart: follow each
+		// generation once.
+		if old := p.followed.Load(); uint32(g) > old && p.followed.CompareAndSwap(old, uint32(g)) {
+			go func() { _ = p.restartTo(g, nil, false) }()
+		}
+		return
+	}
 }
 
 // restartNext restarts ICE in the next generation, towards the other

@@ -5,6 +5,9 @@ import (
 	"net/netip"
 	"runtime"
 	"sync"
+	"sync/atomic"
+
+	"github.com/pion/stun/v4"
 )
 
 // socket is one host UDP socket as pion's mux sees it. Its writes are
@@ -43,6 +46,10 @@ type socket struct {
 	inAddr netip.AddrPort
 	inOOB  []byte
 	joined int // datagrams of several packets received
+
+	// requests, when it holds a function, is shown each STUN binding
+	// request read (see [Peer.heardRequest]).
+	requests *atomic.Pointer[func(*stun.Message)]
 }
 
 // run is packets for one address that leave in one call: all of size seg
@@ -79,7 +86,11 @@ func newSocket(c *net.UDPConn) *socket {
 // ReadFromAddrPort reads one packet (pion's mux prefers it to ReadFrom).
 func (s *socket) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
 	if !s.gro {
-		return s.ReadFromUDPAddrPort(b)
+		n, addr, err := s.ReadFromUDPAddrPort(b)
+		if err == nil {
+			s.inspect(b[:n])
+		}
+		return n, addr, err
 	}
 	if len(s.in) == 0 {
 		n, oobn, _, addr, err := s.ReadMsgUDPAddrPort(s.inBuf, s.inOOB)
@@ -97,7 +108,26 @@ func (s *socket) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
 	}
 	n := copy(b, s.in[:min(len(s.in), s.inSeg)])
 	s.in = s.in[min(len(s.in), s.inSeg):]
+	s.inspect(b[:n])
 	return n, s.inAddr, nil
+}
+
+// inspect shows b to the requests function if b is a STUN binding
+// request. Those are a few a second: the data in between (DTLS records)
+// costs a comparison of its first two bytes.
+func (s *socket) inspect(b []byte) {
+	// A binding request's type is 0x0001.
+	if s.requests == nil || len(b) < 2 || b[0] != 0 || b[1] != 1 || !stun.IsMessage(b) {
+		return
+	}
+	f := s.requests.Load()
+	if f == nil {
+		return
+	}
+	m := &stun.Message{Raw: append([]byte(nil), b...)}
+	if m.Decode() == nil {
+		(*f)(m)
+	}
 }
 
 // ReadFrom reads one packet.

@@ -573,6 +573,81 @@ func TestNetwork(t *testing.T) {
 		}
 	})
 
+	// g. The sending computer's cable is out for 3 s in the middle of a
+	// file going over the LAN, over two connections (the default there):
+	// the transfer waits, goes on when the link is back, and the file
+	// arrives byte for byte; both exit 0.
+	t.Run("send-link-outage", func(t *testing.T) {
+		t.Parallel()
+		lab := newLab(t)
+		lan := lab.LAN("lan", "192.168.11.0/24")
+		a, b := lab.Host("a"), lab.Host("b")
+		link := lan.Attach(a, "eth0")
+		lan.Attach(b, "eth0")
+		dir := t.TempDir()
+		src, dst := filepath.Join(dir, "big.bin"), filepath.Join(dir, "dst")
+		data := make([]byte, 96<<20)
+		_, _ = rand.Read(data)
+		if err := os.WriteFile(src, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(dst, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		offer, answer := filepath.Join(dir, "offer"), filepath.Join(dir, "answer")
+		bin := pigeonPath(t)
+		join := b.Start(90*time.Second, bin, "join", "--in", offer, "--out", answer, "--connect-timeout", "15s", "--yes", "--dir", dst)
+		send := a.Start(90*time.Second, bin, "send", "--out", offer, "--in", answer, "--connect-timeout", "15s", src)
+		logBoth := func() {
+			if t.Failed() {
+				t.Logf("send's stderr:\n%s", send.Stderr())
+				t.Logf("join's stderr:\n%s", join.Stderr())
+			}
+		}
+		defer logBoth()
+		// The cable goes out once the first 4 MiB are on the receiver's disk.
+		partial := filepath.Join(dst, ".big.bin.pigeon-partial")
+		var got int64
+		for deadline := time.Now().Add(40 * time.Second); got < 4<<20; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the file never started arriving")
+			}
+			if fi, err := os.Stat(partial); err == nil {
+				got = fi.Size()
+			}
+		}
+		link.Down()
+		time.Sleep(3 * time.Second)
+		fi, err := os.Stat(partial)
+		if err != nil || fi.Size() >= int64(len(data)) {
+			t.Fatalf("the transfer was not under way when the link went down (%v)", err)
+		}
+		t.Logf("link down for 3 s with %d of %d bytes received", fi.Size(), len(data))
+		link.Up()
+		up := time.Now()
+		for _, side := range []struct {
+			name string
+			proc *netlab.Proc
+		}{{"send", send}, {"join", join}} {
+			code, err := side.proc.Wait(60 * time.Second)
+			if err != nil || code != 0 {
+				t.Fatalf("pigeon %s: exit %d, %v", side.name, code, err)
+			}
+			if !strings.Contains(side.proc.Stderr(), "pigeon: carrying the data over 2 connections at once\n") {
+				t.Errorf("pigeon %s did not use two connections", side.name)
+			}
+			if strings.Contains(side.proc.Stderr(), "restarting the connection") {
+				t.Logf("pigeon %s restarted ICE", side.name)
+			}
+		}
+		t.Logf("both done %s after the link came back", time.Since(up).Round(10*time.Millisecond))
+		received, err := os.ReadFile(filepath.Join(dst, "big.bin"))
+		if err != nil || !bytes.Equal(received, data) {
+			t.Fatalf("the received file differs from the one sent (%v)", err)
+		}
+		t.Logf("all %d bytes intact; send: %s", len(data), lastLine(send.Stderr()))
+	})
+
 	// h. Make before break: the joining host gets a second address on its
 	// LAN, then loses the first, mid-chat (a laptop moving from one address
 	// to the next). Each change restarts ICE, asked for over the live
