@@ -14,13 +14,16 @@ import (
 
 // BenchmarkSendFile: `pigeon send FILE` to `pigeon join --yes`, two
 // processes over loopback, for a 256 MiB and a 1 GiB file. It reports the
-// rate and each side's peak memory (maximum resident set size), against a
-// raw TCP copy of the same file between two sockets in this process.
+// rate and each side's peak memory (maximum resident set size), against
+// two baselines: the same file between two processes over pion's plain
+// data channel (bench/pionfile), and a raw TCP copy between two sockets
+// in this process.
 //
 //	go test -run '^$' -bench SendFile -benchtime 1x ./bench/
 func BenchmarkSendFile(b *testing.B) {
 	dir := b.TempDir()
 	pigeon := build(b, dir, "pigeon/cmd/pigeon")
+	pionfile := build(b, dir, "pigeon/bench/pionfile")
 	for _, size := range []int64{256 << 20, 1 << 30} {
 		src := filepath.Join(dir, "file")
 		writeRandom(b, src, size)
@@ -29,6 +32,12 @@ func BenchmarkSendFile(b *testing.B) {
 			b.SetBytes(size)
 			for b.Loop() {
 				sendOnce(b, pigeon, dir, src)
+			}
+		})
+		b.Run("pion-plain/"+name, func(b *testing.B) {
+			b.SetBytes(size)
+			for b.Loop() {
+				pionOnce(b, pionfile, dir, src)
 			}
 		})
 		b.Run("tcp/"+name, func(b *testing.B) {
@@ -72,6 +81,20 @@ func sendOnce(b *testing.B, pigeon, dir, src string) {
 	b.StartTimer()
 }
 
+// pionOnce carries src between two pionfile processes.
+func pionOnce(b *testing.B, pionfile, dir, src string) {
+	b.Helper()
+	b.StopTimer()
+	work, offer, answer := runDir(b, dir)
+	defer os.RemoveAll(work)
+	send := exec.Command(pionfile, "send", src, offer, answer)
+	receive := exec.Command(pionfile, "receive", filepath.Join(work, "copy"), offer, answer)
+	runPair(b, send, receive)
+	b.ReportMetric(peakMiB(send), "send-peak-MiB")
+	b.ReportMetric(peakMiB(receive), "join-peak-MiB")
+	b.StartTimer()
+}
+
 // runDir makes a folder in dir for one run (the caller removes it) and
 // names the offer and answer files in it.
 func runDir(b *testing.B, dir string) (work, offer, answer string) {
@@ -83,7 +106,7 @@ func runDir(b *testing.B, dir string) (work, offer, answer string) {
 	return work, filepath.Join(work, "offer"), filepath.Join(work, "answer")
 }
 
-// runPair times one session: the offering command and the join that
+// runPair times one session: the offering command and the one that
 // answers it, from the offerer's start until both have exited well.
 func runPair(b *testing.B, offerer, join *exec.Cmd) {
 	b.Helper()
@@ -96,10 +119,10 @@ func runPair(b *testing.B, offerer, join *exec.Cmd) {
 		b.Fatal(err)
 	}
 	if err := join.Run(); err != nil {
-		b.Fatalf("pigeon join: %v", err)
+		b.Fatalf("%s %s: %v", filepath.Base(join.Path), join.Args[1], err)
 	}
 	if err := offerer.Wait(); err != nil {
-		b.Fatalf("pigeon %s: %v", offerer.Args[1], err)
+		b.Fatalf("%s %s: %v", filepath.Base(offerer.Path), offerer.Args[1], err)
 	}
 	b.StopTimer()
 }
