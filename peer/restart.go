@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/stun/v4"
@@ -190,7 +191,17 @@ func (p *Peer) restartTo(gen uint16, cands []sdpcodec.Candidate, stale bool) err
 	}
 	p.gen = gen
 	p.remoteCands = cands
+	raise(&p.followed, uint32(gen))
 	return nil
+}
+
+// raise sets v to n unless it holds more already.
+func raise(v *atomic.Uint32, n uint32) {
+	for old := v.Load(); old < n; old = v.Load() {
+		if v.CompareAndSwap(old, n) {
+			return
+		}
+	}
 }
 
 // followAhead is how many generations past ours [Peer.heardRequest] looks
@@ -211,9 +222,9 @@ func (p *Peer) heardRequest(m *stun.Message) {
 		return
 	}
 	ufrag, _, _ := strings.Cut(u.String(), ":")
-	p.restartMu.Lock()
-	gen := p.gen
-	p.restartMu.Unlock()
+	// This runs on pion's reading goroutine: it must not wait for a
+	// restart under way.
+	gen := uint16(p.followed.Load())
 	for g := gen + 1; g != gen+1+followAhead; g++ {
 		want, pwd := sdpcodec.CredentialsAt(p.local.Fingerprint, g)
 		if ufrag != want {
@@ -224,7 +235,7 @@ func (p *Peer) heardRequest(m *stun.Message) {
 		}
 		// Checks come several a second until we restart: follow each
 		// generation once.
-		if old := p.followed.Load(); uint32(g) > old && p.followed.CompareAndSwap(old, uint32(g)) {
+		if p.followed.CompareAndSwap(uint32(gen), uint32(g)) {
 			go func() { _ = p.restartTo(g, nil, false) }()
 		}
 		return
