@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"net"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -28,6 +27,8 @@ func sessionFlags() []cli.Flag {
 		&cli.StringFlag{Name: "format", Usage: "write our description as `FORMAT`: pigeon (a short blob) or json (base64 JSON, as pion's examples and many browser pages read); default: pigeon, or the format of the offer we answer"},
 		&cli.StringSliceFlag{Name: "stun", Usage: "use the STUN server at `URL` (stun:HOST:PORT; repeatable)", EnvVars: []string{"PIGEON_STUN"}},
 		&cli.StringSliceFlag{Name: "turn", Usage: "relay through the TURN server at `URL` (turn:USER:PASS@HOST:PORT[?transport=tcp], or turns:... over TLS; repeatable)", EnvVars: []string{"PIGEON_TURN"}},
+		&cli.StringFlag{Name: "turn-user", Usage: "log in to TURN servers whose URL names no user as `USER`", EnvVars: []string{"PIGEON_TURN_USER"}},
+		&cli.StringFlag{Name: "turn-pass", Usage: "with --turn-user, the `PASSWORD` (the environment keeps it out of the process list)", EnvVars: []string{"PIGEON_TURN_PASS"}},
 		&cli.StringSliceFlag{Name: "interface", Usage: "gather candidates only on interface `NAME` (repeatable; default: all but loopback and container or VM bridges)"},
 		&cli.BoolFlag{Name: "ipv4", Usage: "use IPv4 addresses only"},
 		&cli.BoolFlag{Name: "ipv6", Usage: "use IPv6 addresses only"},
@@ -69,14 +70,17 @@ func sessionOptions(c *cli.Context, s *streams) (peer.Options, error) {
 		}
 	}
 	for _, u := range c.StringSlice("stun") {
-		srv, err := iceServer(u, "stun")
+		srv, err := iceServer(u, "stun", "", "")
 		if err != nil {
 			return opts, err
 		}
 		opts.ICEServers = append(opts.ICEServers, srv)
 	}
+	if c.String("turn-pass") != "" && c.String("turn-user") == "" {
+		return opts, usageErrorf("--turn-pass needs --turn-user (or PIGEON_TURN_USER) too")
+	}
 	for _, u := range c.StringSlice("turn") {
-		srv, err := iceServer(u, "turn")
+		srv, err := iceServer(u, "turn", c.String("turn-user"), c.String("turn-pass"))
 		if err != nil {
 			return opts, err
 		}
@@ -88,10 +92,10 @@ func sessionOptions(c *cli.Context, s *streams) (peer.Options, error) {
 	return opts, nil
 }
 
-// iceServer parses a --stun or --turn URL. TURN credentials may come in
-// the URL (turn:USER:PASS@HOST) or from PIGEON_TURN_USER and
-// PIGEON_TURN_PASS.
-func iceServer(raw, flag string) (webrtc.ICEServer, error) {
+// iceServer parses a --stun or --turn URL. TURN credentials come from the
+// URL (turn:USER:PASS@HOST), or else are user and pass (--turn-user and
+// --turn-pass, or PIGEON_TURN_USER and PIGEON_TURN_PASS).
+func iceServer(raw, flag, user, pass string) (webrtc.ICEServer, error) {
 	bad := func(why string) error {
 		return usageErrorf("--%s %q: %s (expected %s:HOST:PORT)", flag, raw, why, flag)
 	}
@@ -99,7 +103,6 @@ func iceServer(raw, flag string) (webrtc.ICEServer, error) {
 	if !ok {
 		return webrtc.ICEServer{}, bad("not a URL")
 	}
-	var user, pass string
 	// The host has no "@", the password may: userinfo ends at the last one.
 	if at := strings.LastIndex(rest, "@"); at >= 0 {
 		user, pass, _ = strings.Cut(rest[:at], ":")
@@ -116,10 +119,7 @@ func iceServer(raw, flag string) (webrtc.ICEServer, error) {
 	srv := webrtc.ICEServer{URLs: []string{scheme + ":" + rest}}
 	if isTURN {
 		if user == "" {
-			user, pass = os.Getenv("PIGEON_TURN_USER"), os.Getenv("PIGEON_TURN_PASS")
-		}
-		if user == "" {
-			return webrtc.ICEServer{}, bad("no credentials: give turn:USER:PASS@HOST:PORT or set PIGEON_TURN_USER and PIGEON_TURN_PASS")
+			return webrtc.ICEServer{}, bad("no credentials: give turn:USER:PASS@HOST:PORT, or --turn-user and --turn-pass (PIGEON_TURN_USER and PIGEON_TURN_PASS)")
 		}
 		srv.Username, srv.Credential = user, pass
 	}

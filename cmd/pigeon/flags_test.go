@@ -6,11 +6,10 @@ import (
 )
 
 // TestICEServer: --stun and --turn URLs become pion's ICE servers, with
-// TURN credentials from the URL or else from PIGEON_TURN_USER and
-// PIGEON_TURN_PASS. (network_test.go connects through such servers.)
+// TURN credentials from the URL or else from --turn-user and --turn-pass
+// (or their environment variables; usage.txt covers those).
+// (network_test.go connects through such servers.)
 func TestICEServer(t *testing.T) {
-	t.Setenv("PIGEON_TURN_USER", "envuser")
-	t.Setenv("PIGEON_TURN_PASS", "envpass")
 	cases := []struct {
 		flag, raw       string
 		url, user, cred string
@@ -24,7 +23,7 @@ func TestICEServer(t *testing.T) {
 		{"turn", "turn:u:p:a@ss@203.0.113.1:3478", "turn:203.0.113.1:3478", "u", "p:a@ss"},
 	}
 	for _, c := range cases {
-		srv, err := iceServer(c.raw, c.flag)
+		srv, err := iceServer(c.raw, c.flag, "envuser", "envpass")
 		if err != nil {
 			t.Errorf("--%s %s: %v", c.flag, c.raw, err)
 			continue
@@ -41,18 +40,16 @@ func TestICEServer(t *testing.T) {
 		{"turn", "turn:u:p@203.0.113.1:3478?transport=sctp"}, // no such transport
 		{"turn", "203.0.113.1:3478"},                         // no scheme
 	} {
-		if _, err := iceServer(c.raw, c.flag); err == nil {
+		if _, err := iceServer(c.raw, c.flag, "", ""); err == nil {
 			t.Errorf("--%s %s: accepted", c.flag, c.raw)
 		}
 	}
 }
 
-// TestICEServerNoCredentials: a TURN URL without credentials, with none in
-// the environment either, is a usage mistake.
+// TestICEServerNoCredentials: a TURN URL without credentials, with none
+// given apart either, is a usage mistake.
 func TestICEServerNoCredentials(t *testing.T) {
-	t.Setenv("PIGEON_TURN_USER", "")
-	t.Setenv("PIGEON_TURN_PASS", "")
-	if _, err := iceServer("turn:203.0.113.1:3478", "turn"); err == nil {
+	if _, err := iceServer("turn:203.0.113.1:3478", "turn", "", ""); err == nil {
 		t.Error("a TURN server without credentials was accepted")
 	}
 }

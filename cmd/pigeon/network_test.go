@@ -288,7 +288,9 @@ func TestNetwork(t *testing.T) {
 		if out, err := probe.CombinedOutput(); err == nil {
 			t.Fatalf("UDP to the server is not blocked: %s", out)
 		}
-		chat, join := chatOnce(t, s.a, s.b, "--turn", s.turnURL("?transport=tcp"))
+		// The credentials come apart from the URL, in flags.
+		url := "turn:" + netip.AddrPortFrom(s.serverAddr, turnPort).String() + "?transport=tcp"
+		chat, join := chatOnce(t, s.a, s.b, "--turn", url, "--turn-user", turnUser, "--turn-pass", turnPass)
 		for _, c := range []struct {
 			who string
 			p   path
@@ -304,7 +306,7 @@ func TestNetwork(t *testing.T) {
 	// from a throwaway CA: the pigeons trust that CA through SSL_CERT_FILE,
 	// as any Go program does, and both sides relay through the server,
 	// named by its address (pion verifies an IP SAN) or by its name (SNI
-	// and a DNS SAN).
+	// and a DNS SAN). By name, the credentials come from the environment.
 	for _, c := range []struct{ name, host string }{
 		{"turns-tls", ""}, // the server's address
 		{"turns-tls-name", turnsName},
@@ -325,6 +327,12 @@ func TestNetwork(t *testing.T) {
 				h.Resolve(turnsName, s.serverAddr)
 			}
 			url := "turns:" + turnUser + ":" + turnPass + "@" + net.JoinHostPort(host, strconv.Itoa(turnsPort))
+			if c.host != "" {
+				url = "turns:" + net.JoinHostPort(host, strconv.Itoa(turnsPort))
+				for _, h := range []*netlab.Host{s.a, s.b} {
+					h.Env = append(h.Env, "PIGEON_TURN_USER="+turnUser, "PIGEON_TURN_PASS="+turnPass)
+				}
+			}
 			chat, join := chatOnce(t, s.a, s.b, "--turn", url)
 			for _, c := range []struct {
 				who string
