@@ -45,7 +45,10 @@ type Peer struct {
 	restartMu   sync.Mutex // serializes ICE restarts; guards the fields below
 	gen         uint16
 	remoteCands []sdpcodec.Candidate // the other side's, as last known
-	followed    atomic.Uint32        // the latest generation in use or being restarted to (heardRequest)
+
+	// followed is the latest generation in use or being restarted to,
+	// read without waiting by heardRequest.
+	followed atomic.Uint32
 
 	mu        sync.Mutex
 	remote    *sdpcodec.Blob

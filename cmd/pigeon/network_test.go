@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"io"
+	"iter"
 	"net"
 	"net/netip"
 	"os"
@@ -464,37 +465,9 @@ func TestNetwork(t *testing.T) {
 		t.Parallel()
 		lab := newLab(t)
 		a, b := twoOnLAN(lab, "192.168.9.0/24")
-		dir := t.TempDir()
-		src, dst := filepath.Join(dir, "big.bin"), filepath.Join(dir, "dst")
-		data := make([]byte, 24<<20)
-		_, _ = rand.Read(data)
-		if err := os.WriteFile(src, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Mkdir(dst, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		offer, answer := filepath.Join(dir, "offer"), filepath.Join(dir, "answer")
-		bin := pigeonPath(t)
-		join := b.Start(60*time.Second, bin, "join", "--in", offer, "--out", answer, "--connect-timeout", "15s", "--yes", "--dir", dst)
-		send := a.Start(60*time.Second, bin, "send", "--out", offer, "--in", answer, "--connect-timeout", "15s", src)
-		for _, side := range []struct {
-			name string
-			proc *netlab.Proc
-		}{{"send", send}, {"join", join}} {
-			code, err := side.proc.Wait(50 * time.Second)
-			if err != nil || code != 0 {
-				t.Fatalf("pigeon %s: exit %d, %v\n%s", side.name, code, err, side.proc.Stderr())
-			}
-			if !strings.Contains(side.proc.Stderr(), "pigeon: carrying the data over 2 connections at once\n") {
-				t.Errorf("pigeon %s did not use two connections:\n%s", side.name, side.proc.Stderr())
-			}
-		}
-		got, err := os.ReadFile(filepath.Join(dst, "big.bin"))
-		if err != nil || !bytes.Equal(got, data) {
-			t.Fatalf("the received file differs from the one sent (%v)", err)
-		}
-		t.Logf("send: %s", lastLine(send.Stderr()))
+		x := startSend(t, a, b, 24<<20)
+		x.wait(t)
+		t.Logf("send: %s", lastLine(x.send.Stderr()))
 	})
 
 	// g. A connected peer killed with SIGKILL: the other side reports the
@@ -592,33 +565,13 @@ func TestNetwork(t *testing.T) {
 		a, b := lab.Host("a"), lab.Host("b")
 		link := lan.Attach(a, "eth0")
 		lan.Attach(b, "eth0")
-		dir := t.TempDir()
-		src, dst := filepath.Join(dir, "big.bin"), filepath.Join(dir, "dst")
-		data := make([]byte, 96<<20)
-		_, _ = rand.Read(data)
-		if err := os.WriteFile(src, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Mkdir(dst, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		offer, answer := filepath.Join(dir, "offer"), filepath.Join(dir, "answer")
-		bin := pigeonPath(t)
-		join := b.Start(90*time.Second, bin, "join", "--in", offer, "--out", answer, "--connect-timeout", "15s", "--yes", "--dir", dst)
-		send := a.Start(90*time.Second, bin, "send", "--out", offer, "--in", answer, "--connect-timeout", "15s", src)
-		logBoth := func() {
-			if t.Failed() {
-				t.Logf("send's stderr:\n%s", send.Stderr())
-				t.Logf("join's stderr:\n%s", join.Stderr())
-			}
-		}
-		defer logBoth()
+		x := startSend(t, a, b, 96<<20)
 		// The cable goes out once the first 4 MiB are on the receiver's disk.
-		partial := filepath.Join(dst, ".big.bin.pigeon-partial")
+		partial := filepath.Join(x.dst, ".big.bin.pigeon-partial")
 		var got int64
 		for deadline := time.Now().Add(40 * time.Second); got < 4<<20; time.Sleep(5 * time.Millisecond) {
 			if time.Now().After(deadline) {
-				t.Fatal("the file never started arriving")
+				t.Fatalf("the file never started arriving\nsend: %s\njoin: %s", x.send.Stderr(), x.join.Stderr())
 			}
 			if fi, err := os.Stat(partial); err == nil {
 				got = fi.Size()
@@ -627,33 +580,20 @@ func TestNetwork(t *testing.T) {
 		link.Down()
 		time.Sleep(3 * time.Second)
 		fi, err := os.Stat(partial)
-		if err != nil || fi.Size() >= int64(len(data)) {
+		if err != nil || fi.Size() >= int64(len(x.data)) {
 			t.Fatalf("the transfer was not under way when the link went down (%v)", err)
 		}
-		t.Logf("link down for 3 s with %d of %d bytes received", fi.Size(), len(data))
+		t.Logf("link down for 3 s with %d of %d bytes received", fi.Size(), len(x.data))
 		link.Up()
 		up := time.Now()
-		for _, side := range []struct {
-			name string
-			proc *netlab.Proc
-		}{{"send", send}, {"join", join}} {
-			code, err := side.proc.Wait(60 * time.Second)
-			if err != nil || code != 0 {
-				t.Fatalf("pigeon %s: exit %d, %v", side.name, code, err)
-			}
-			if !strings.Contains(side.proc.Stderr(), "pigeon: carrying the data over 2 connections at once\n") {
-				t.Errorf("pigeon %s did not use two connections", side.name)
-			}
-			if strings.Contains(side.proc.Stderr(), "restarting the connection") {
-				t.Logf("pigeon %s restarted ICE", side.name)
-			}
-		}
+		x.wait(t)
 		t.Logf("both done %s after the link came back", time.Since(up).Round(10*time.Millisecond))
-		received, err := os.ReadFile(filepath.Join(dst, "big.bin"))
-		if err != nil || !bytes.Equal(received, data) {
-			t.Fatalf("the received file differs from the one sent (%v)", err)
+		for name, side := range x.sides() {
+			if strings.Contains(side.Stderr(), "restarting the connection") {
+				t.Logf("pigeon %s restarted ICE", name)
+			}
 		}
-		t.Logf("all %d bytes intact; send: %s", len(data), lastLine(send.Stderr()))
+		t.Logf("all %d bytes intact; send: %s", len(x.data), lastLine(x.send.Stderr()))
 	})
 
 	// h. Make before break: the joining host gets a second address on its
@@ -828,6 +768,62 @@ func twoOnLAN(lab *netlab.Lab, cidr string) (a, b *netlab.Host) {
 	lan.Attach(a, "eth0")
 	lan.Attach(b, "eth0")
 	return a, b
+}
+
+// sending is `pigeon send` of one file of random bytes, big.bin, to
+// `pigeon join --yes` into the folder dst.
+type sending struct {
+	send, join *netlab.Proc
+	data       []byte
+	dst        string
+}
+
+// startSend starts `pigeon join` in b and `pigeon send` in a for a file
+// of size random bytes; they have 90 seconds.
+func startSend(t *testing.T, a, b *netlab.Host, size int) *sending {
+	t.Helper()
+	dir := t.TempDir()
+	x := &sending{data: make([]byte, size), dst: filepath.Join(dir, "dst")}
+	src := filepath.Join(dir, "big.bin")
+	_, _ = rand.Read(x.data)
+	if err := os.WriteFile(src, x.data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(x.dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	offer, answer := filepath.Join(dir, "offer"), filepath.Join(dir, "answer")
+	bin := pigeonPath(t)
+	x.join = b.Start(90*time.Second, bin, "join", "--in", offer, "--out", answer, "--connect-timeout", "15s", "--yes", "--dir", x.dst)
+	x.send = a.Start(90*time.Second, bin, "send", "--out", offer, "--in", answer, "--connect-timeout", "15s", src)
+	return x
+}
+
+// sides yields the two processes by command name, the sender first.
+func (x *sending) sides() iter.Seq2[string, *netlab.Proc] {
+	return func(yield func(string, *netlab.Proc) bool) {
+		_ = yield("send", x.send) && yield("join", x.join)
+	}
+}
+
+// wait checks that both sides exit 0, having carried the data over two
+// connections at once (the default between two machines), and that the
+// file arrived whole.
+func (x *sending) wait(t *testing.T) {
+	t.Helper()
+	for name, side := range x.sides() {
+		code, err := side.Wait(60 * time.Second)
+		if err != nil || code != 0 {
+			t.Fatalf("pigeon %s: exit %d, %v\n%s", name, code, err, side.Stderr())
+		}
+		if !strings.Contains(side.Stderr(), "pigeon: carrying the data over 2 connections at once\n") {
+			t.Errorf("pigeon %s did not use two connections:\n%s", name, side.Stderr())
+		}
+	}
+	got, err := os.ReadFile(filepath.Join(x.dst, "big.bin"))
+	if err != nil || !bytes.Equal(got, x.data) {
+		t.Fatalf("the received file differs from the one sent (%v)", err)
+	}
 }
 
 // lastLine is the last line of text.
