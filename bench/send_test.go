@@ -108,9 +108,9 @@ func runDir(b *testing.B, dir string) (work, offer, answer string) {
 
 // runPair times one session: the offering command and the one that
 // answers it, from the offerer's start until both have exited well.
-func runPair(b *testing.B, offerer, join *exec.Cmd) {
+func runPair(b *testing.B, offerer, answerer *exec.Cmd) {
 	b.Helper()
-	for _, c := range []*exec.Cmd{offerer, join} {
+	for _, c := range []*exec.Cmd{offerer, answerer} {
 		c.Stderr = io.Discard
 		c.WaitDelay = time.Minute
 	}
@@ -118,8 +118,8 @@ func runPair(b *testing.B, offerer, join *exec.Cmd) {
 	if err := offerer.Start(); err != nil {
 		b.Fatal(err)
 	}
-	if err := join.Run(); err != nil {
-		b.Fatalf("%s %s: %v", filepath.Base(join.Path), join.Args[1], err)
+	if err := answerer.Run(); err != nil {
+		b.Fatalf("%s %s: %v", filepath.Base(answerer.Path), answerer.Args[1], err)
 	}
 	if err := offerer.Wait(); err != nil {
 		b.Fatalf("%s %s: %v", filepath.Base(offerer.Path), offerer.Args[1], err)

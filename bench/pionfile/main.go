@@ -144,6 +144,17 @@ func receive(path, offerPath, answerPath string) error {
 	}
 	defer pc.Close()
 	result := make(chan error, 1)
+	// The sender closes its end once it has the acknowledgement.
+	closed := make(chan struct{})
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		if s == webrtc.PeerConnectionStateClosed || s == webrtc.PeerConnectionStateFailed {
+			select {
+			case <-closed:
+			default:
+				close(closed)
+			}
+		}
+	})
 	pc.OnDataChannel(func(dc *webrtc.DataChannel) {
 		size, got := int64(-1), int64(0)
 		dc.OnMessage(func(m webrtc.DataChannelMessage) {
@@ -177,8 +188,12 @@ func receive(path, offerPath, answerPath string) error {
 	if err := <-result; err != nil {
 		return err
 	}
-	// Let the acknowledgement leave before the connection closes.
-	time.Sleep(100 * time.Millisecond)
+	// Close only once the sender has the acknowledgement, or could not
+	// get it.
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+	}
 	return f.Close()
 }
 
