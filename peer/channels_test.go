@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pion/webrtc/v4"
 )
 
 // connectedPair is an offerer and an answerer with channel 0 open.
@@ -80,7 +82,7 @@ func TestChannelsBothSides(t *testing.T) {
 		}
 		ids[s.name] = map[uint16]bool{}
 		for _, c := range s.opened {
-			id := *c.dc.ID()
+			id := *c.q.(*webrtc.DataChannel).ID()
 			if id == 0 || (id%2 == 1) != s.wantOdd {
 				t.Errorf("%s opened a channel with stream ID %d", s.name, id)
 			}
@@ -90,7 +92,7 @@ func TestChannelsBothSides(t *testing.T) {
 			ids[s.name][id] = true
 		}
 		for _, c := range s.accepted {
-			if id := *c.dc.ID(); !ids[s.name][id] {
+			if id := *c.q.(*webrtc.DataChannel).ID(); !ids[s.name][id] {
 				t.Errorf("the other side accepted stream ID %d, which %s did not open", id, s.name)
 			}
 		}
@@ -99,7 +101,7 @@ func TestChannelsBothSides(t *testing.T) {
 	// then read them back in any order.
 	for _, s := range sides {
 		for i, c := range s.opened {
-			msg := fmt.Sprintf("%s channel %d", s.name, *c.dc.ID())
+			msg := fmt.Sprintf("%s channel %d", s.name, *c.q.(*webrtc.DataChannel).ID())
 			if err := c.WriteMessage([]byte(msg)); err != nil {
 				t.Fatalf("%s WriteMessage on channel %d: %v", s.name, i, err)
 			}
@@ -107,10 +109,10 @@ func TestChannelsBothSides(t *testing.T) {
 		for _, c := range s.accepted {
 			buf := make([]byte, MaxMessage)
 			m, err := c.ReadMessage(buf)
-			if want := fmt.Sprintf("%s channel %d", s.name, *c.dc.ID()); err != nil || string(buf[:m]) != want {
+			if want := fmt.Sprintf("%s channel %d", s.name, *c.q.(*webrtc.DataChannel).ID()); err != nil || string(buf[:m]) != want {
 				t.Errorf("ReadMessage = %q, %v; want %q", buf[:m], err, want)
 			}
-			exchange(t, c, s.opened[indexOf(s.opened, *c.dc.ID())], "reply")
+			exchange(t, c, s.opened[indexOf(s.opened, *c.q.(*webrtc.DataChannel).ID())], "reply")
 		}
 	}
 	exchange(t, a, b, "channel 0 still works")
@@ -119,7 +121,7 @@ func TestChannelsBothSides(t *testing.T) {
 
 func indexOf(cs []*Conn, id uint16) int {
 	for i, c := range cs {
-		if *c.dc.ID() == id {
+		if *c.q.(*webrtc.DataChannel).ID() == id {
 			return i
 		}
 	}

@@ -30,7 +30,7 @@ var ErrMessageTooLarge = fmt.Errorf("message larger than %d bytes", MaxMessage)
 // does not hold up writers on the others.
 type Conn struct {
 	p  *Peer
-	dc *webrtc.DataChannel // for its send queue
+	q  sendQueue // the channel's send queue
 	rw datachannel.ReadWriteCloser
 
 	closed    chan struct{} // closed by Close
@@ -40,11 +40,26 @@ type Conn struct {
 	drained chan struct{} // closed (and replaced) each time the send queue drains
 }
 
-// newConn wraps dc, not yet open: the caller sets rw once it is.
-func newConn(p *Peer, dc *webrtc.DataChannel) *Conn {
-	c := &Conn{p: p, dc: dc, closed: make(chan struct{}), drained: make(chan struct{})}
-	dc.SetBufferedAmountLowThreshold(lowWaterMark)
-	dc.OnBufferedAmountLow(func() {
+// sendQueue is what a writer needs of a data channel to wait for room:
+// pion's [webrtc.DataChannel] on a connection, its [datachannel.DataChannel]
+// on a lane.
+type sendQueue interface {
+	BufferedAmount() uint64
+	SetBufferedAmountLowThreshold(uint64)
+	OnBufferedAmountLow(func())
+}
+
+var (
+	_ sendQueue = (*webrtc.DataChannel)(nil)
+	_ sendQueue = (*datachannel.DataChannel)(nil)
+)
+
+// newConn wraps a channel with send queue q, not yet open: the caller sets
+// rw once it is.
+func newConn(p *Peer, q sendQueue) *Conn {
+	c := &Conn{p: p, q: q, closed: make(chan struct{}), drained: make(chan struct{})}
+	q.SetBufferedAmountLowThreshold(lowWaterMark)
+	q.OnBufferedAmountLow(func() {
 		// Wake every waiting writer.
 		c.mu.Lock()
 		close(c.drained)
@@ -84,7 +99,7 @@ func (c *Conn) WriteMessage(msg []byte) error {
 		c.mu.Lock()
 		drained := c.drained
 		c.mu.Unlock()
-		if c.dc.BufferedAmount() <= highWaterMark {
+		if c.q.BufferedAmount() <= highWaterMark {
 			break
 		}
 		select {

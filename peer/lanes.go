@@ -16,22 +16,22 @@ import (
 	"pigeon/sdpcodec"
 )
 
-// Lanes. One SCTP association carries about 100 MB/s in pion: its sending
-// goroutine and the DTLS beneath it handle every packet in turn, so on a
-// fast link one core per side does the work while the others wait. A lane
-// is a further connection between the same two peers, with its own sockets,
-// ICE, DTLS and SCTP, set up over the control channel in a few
-// milliseconds, so a transfer can use several associations at once (see
-// [Peer.Stripe] and doc/lanes.md).
+// Lanes. A PeerConnection's SCTP sends packets of at most 1,191 bytes, and
+// one association's sending goroutine and the DTLS beneath it handle every
+// packet in turn: on a fast path that work, not the path, sets the rate. A
+// lane is a further connection between the same two peers, with its own
+// sockets, ICE, DTLS and SCTP, set up over the control channel in a few
+// milliseconds, whose packets are as large as the path carries
+// (lanestack.go); a transfer can use several at once, each on cores of its
+// own (see [Peer.Stripe] and doc/lanes.md).
 //
 // Lanes are for fast paths only: they are made when the connection runs
-// between host candidates (the same LAN, or one machine), where the path is
-// faster than one association. Every lane authenticates with the
-// certificates of the first connection, which the verification code
-// covers. A lane that fails ends the session with [ErrLaneLost].
+// between host candidates (the same LAN, or one machine). Every lane
+// authenticates with the certificates of the first connection, which the
+// verification code covers. A lane that fails ends the session with
+// [ErrLaneLost].
 
-// MaxLanes bounds the connections a [Striped] stream uses, channel 0
-// included.
+// MaxLanes bounds the lanes a [Striped] stream uses.
 const MaxLanes = 4
 
 // laneWait bounds setting up the lanes of a stream.
@@ -60,20 +60,6 @@ var ErrLaneLost = fmt.Errorf("%w: one of its parallel connections stopped answer
 // errLaneRefused means the other side did not take a lane.
 var errLaneRefused = errors.New("the other side refused the lane")
 
-// lane is one further connection.
-type lane struct {
-	id   int
-	pc   *webrtc.PeerConnection
-	host *hostSockets
-	conn *Conn
-	open chan struct{} // closed once conn can be used
-
-	mu      sync.Mutex
-	opened  bool
-	used    bool // carries part of a striped stream: its end ends the session
-	closing bool // closed by us: its end is no news
-}
-
 // use marks the lane as part of a striped stream.
 func (l *lane) use() {
 	l.mu.Lock()
@@ -90,8 +76,9 @@ type lanes struct {
 	next     int                 // offerer: the last lane number used
 }
 
-// Striped is one reliable, ordered message stream each way over channel 0
-// and the lanes: the k-th message written goes over connection k mod n,
+// Striped is one reliable, ordered message stream each way over the lanes,
+// or channel 0 when there are none: the k-th message written goes over
+// connection k mod n,
 // and the reader takes the k-th message from there, so the order holds
 // without numbering and each connection keeps its own flow control. It is
 // safe for one reader and one writer at a time.
@@ -104,7 +91,7 @@ type Striped struct {
 	wnext int
 }
 
-// Lanes is the number of connections the stream uses, channel 0 included.
+// Lanes is the number of connections the stream uses.
 func (s *Striped) Lanes() int { return len(s.conns) }
 
 // ReadMessage reads the next message, as [Conn.ReadMessage] does.
@@ -129,12 +116,13 @@ func (s *Striped) WriteMessage(msg []byte) error {
 	return nil
 }
 
-// Stripe waits for channel 0 and sets up a striped stream over it. The
-// offerer opens up to n-1 lanes (fewer if they do not open within a few
-// seconds, none unless the path runs between host candidates) and tells
-// the answerer which it uses in the first message on channel 0; the
-// answerer's n is ignored. Both sides of a session must call Stripe before
-// anything else is sent on channel 0, or neither.
+// Stripe waits for channel 0 and sets up a striped stream. The offerer
+// opens up to n lanes (fewer if they do not open within a few seconds, none
+// unless the path runs between host candidates) and tells the answerer
+// which it uses in the first message on channel 0; the answerer's n is
+// ignored. The stream runs over those lanes, or over channel 0 when there
+// are none. Both sides of a session must call Stripe before anything else
+// is sent on channel 0, or neither.
 func (p *Peer) Stripe(ctx context.Context, n int) (*Striped, error) {
 	main, err := p.Connect(ctx)
 	if err != nil {
@@ -145,11 +133,14 @@ func (p *Peer) Stripe(ctx context.Context, n int) (*Striped, error) {
 	}
 	n = min(n, MaxLanes)
 	var ls []*lane
-	if n > 1 && p.fastPath() {
-		ls = p.openLanes(ctx, n-1)
+	if n > 0 && p.fastPath() {
+		ls = p.openLanes(ctx, n)
 	}
 	header := laneHeader
 	s := &Striped{conns: []*Conn{main}}
+	if len(ls) > 0 {
+		s.conns = nil
+	}
 	for _, l := range ls {
 		l.use()
 		header += " " + strconv.Itoa(l.id)
@@ -169,10 +160,13 @@ func (p *Peer) stripeAnswer(ctx context.Context, main *Conn) (*Striped, error) {
 		return nil, err
 	}
 	fields := strings.Fields(string(buf[:n]))
-	if len(fields) == 0 || fields[0] != laneHeader || len(fields) > MaxLanes {
+	if len(fields) == 0 || fields[0] != laneHeader || len(fields) > MaxLanes+1 {
 		return nil, errors.New("the other computer's pigeon speaks another version of the protocol: update both to the same version")
 	}
 	s := &Striped{conns: []*Conn{main}}
+	if len(fields) > 1 {
+		s.conns = nil
+	}
 	ctx, cancel := context.WithTimeout(ctx, laneWait)
 	defer cancel()
 	for _, f := range fields[1:] {
@@ -218,7 +212,9 @@ func (p *Peer) acceptedLane(ctx context.Context, id int) (*lane, error) {
 		if l != nil {
 			select {
 			case <-l.open:
-				return l, nil
+				l.mu.Lock()
+				defer l.mu.Unlock()
+				return l, l.err
 			case <-p.done:
 				return nil, p.Err()
 			case <-ctx.Done():
@@ -299,15 +295,11 @@ func (p *Peer) openLane(ctx context.Context) (*lane, error) {
 	if err != nil {
 		return nil, err
 	}
-	offer, err := l.pc.CreateOffer(nil)
+	desc, err := l.describe(ctx)
 	if err != nil {
 		return l, err
 	}
-	sdp, err := l.describe(ctx, offer)
-	if err != nil {
-		return l, err
-	}
-	if _, err := rw.Write([]byte(laneOfferPrefix + strconv.Itoa(id) + " " + sdp)); err != nil {
+	if _, err := rw.Write([]byte(laneOfferPrefix + strconv.Itoa(id) + " " + desc)); err != nil {
 		return l, err
 	}
 	var answer string
@@ -321,20 +313,11 @@ func (p *Peer) openLane(ctx context.Context) (*lane, error) {
 	if answer == "" {
 		return l, errLaneRefused
 	}
-	if err := p.checkLaneSDP(answer); err != nil {
+	remote, err := parseLaneDesc(answer)
+	if err != nil {
 		return l, err
 	}
-	if err := l.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
-		return l, err
-	}
-	select {
-	case <-l.open:
-		return l, nil
-	case <-p.done:
-		return l, p.Err()
-	case <-ctx.Done():
-		return l, ctx.Err()
-	}
+	return l, l.connect(ctx, p, remote, true)
 }
 
 // laneLost ends the session because a lane failed, then tells the other
@@ -405,10 +388,11 @@ func (p *Peer) answerLane(msg string) {
 	}
 	p.mu.Lock()
 	rw := p.controlRW
-	full := len(p.lanes.accepted) >= MaxLanes-1 || p.lanes.accepted[id] != nil
+	full := len(p.lanes.accepted) >= MaxLanes || p.lanes.accepted[id] != nil
 	p.mu.Unlock()
 	refuse := func() { _, _ = rw.Write([]byte(laneAnswerPrefix + idText)) }
-	if full || !p.fastPath() || p.checkLaneSDP(offer) != nil {
+	remote, err := parseLaneDesc(offer)
+	if full || !p.fastPath() || err != nil {
 		refuse()
 		return
 	}
@@ -419,7 +403,7 @@ func (p *Peer) answerLane(msg string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), laneWait)
 	defer cancel()
-	sdp, err := l.answer(ctx, offer)
+	desc, err := l.describe(ctx)
 	if err != nil {
 		p.dropLane(l)
 		refuse()
@@ -435,134 +419,27 @@ func (p *Peer) answerLane(msg string) {
 	}
 	p.lanes.arrived = make(chan struct{})
 	p.mu.Unlock()
-	if _, err := rw.Write([]byte(laneAnswerPrefix + idText + " " + sdp)); err != nil {
+	if _, err := rw.Write([]byte(laneAnswerPrefix + idText + " " + desc)); err != nil {
+		p.dropLane(l)
+		return
+	}
+	if err := l.connect(ctx, p, remote, false); err != nil {
 		p.dropLane(l)
 	}
 }
 
-// checkLaneSDP makes sure a lane's description from the other side names
-// the certificate of the first connection.
-func (p *Peer) checkLaneSDP(sdp string) error {
-	fp, err := sdpcodec.FingerprintOf(sdp)
-	if err != nil {
-		return err
-	}
-	remote := p.Remote()
-	if remote == nil || fp != remote.Fingerprint {
-		return errors.New("a lane offered with another certificate")
-	}
-	return nil
-}
-
-// newLane makes lane id's connection, with sockets of its own and the
-// certificate of the first connection, and no STUN or TURN server: lanes
-// run between host candidates.
-func (p *Peer) newLane(id int) (*lane, error) {
-	se, err := settingEngine(p.opts, p.kind, p.loopOnly)
-	if err != nil {
-		return nil, err
-	}
-	se.LoggerFactory = p.opts.LoggerFactory
-	half := p.opts.LostTimeout / 2
-	se.SetICETimeouts(half, p.opts.LostTimeout, min(time.Second, half/2))
-	host, err := listenHost(p.opts, p.loopOnly)
-	if err != nil {
-		return nil, err
-	}
-	se.SetICEUDPMux(host)
-	api := webrtc.NewAPI(webrtc.WithSettingEngine(se))
-	pc, err := api.NewPeerConnection(webrtc.Configuration{Certificates: []webrtc.Certificate{*p.cert}})
-	if err != nil {
-		host.Close()
-		return nil, err
-	}
-	negotiated, zero := true, uint16(0)
-	dc, err := pc.CreateDataChannel("pigeon-lane", &webrtc.DataChannelInit{Negotiated: &negotiated, ID: &zero})
-	if err != nil {
-		_ = pc.Close()
-		host.Close()
-		return nil, err
-	}
-	l := &lane{id: id, pc: pc, host: host, conn: newConn(p, dc), open: make(chan struct{})}
-	dc.OnOpen(func() {
-		rw, err := dc.Detach()
-		if err != nil {
-			return
-		}
-		l.mu.Lock()
-		l.conn.rw = rw
-		l.opened = true
-		l.mu.Unlock()
-		close(l.open)
-	})
-	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
-		l.mu.Lock()
-		news := l.opened && l.used && !l.closing
-		l.mu.Unlock()
-		// A lane closed by the other side is news only with the rest of
-		// the session, which ends when the first connection closes.
-		if news && s == webrtc.PeerConnectionStateFailed {
-			go p.laneLost()
-		}
-	})
-	p.mu.Lock()
-	ended := p.err != nil
-	if !ended {
-		p.lanes.all = append(p.lanes.all, l)
-	}
-	p.mu.Unlock()
-	if ended {
-		l.close()
-		return nil, p.Err()
-	}
-	return l, nil
-}
-
-// describe sets desc as the lane's local description and returns it once
-// its host candidates are in.
-func (l *lane) describe(ctx context.Context, desc webrtc.SessionDescription) (string, error) {
-	gathered := webrtc.GatheringCompletePromise(l.pc)
-	if err := l.pc.SetLocalDescription(desc); err != nil {
-		return "", err
-	}
-	select {
-	case <-gathered:
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
-	return l.pc.LocalDescription().SDP, nil
-}
-
-// answer applies the other side's offer and returns our answer.
-func (l *lane) answer(ctx context.Context, offer string) (string, error) {
-	if err := l.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
-		return "", err
-	}
-	desc, err := l.pc.CreateAnswer(nil)
-	if err != nil {
-		return "", err
-	}
-	return l.describe(ctx, desc)
-}
-
-// dropLane closes a lane that did not open and forgets it.
+// dropLane closes a lane that did not open or is not used, and forgets it.
 func (p *Peer) dropLane(l *lane) {
 	if l == nil {
 		return
 	}
 	p.mu.Lock()
 	p.lanes.all = slices.DeleteFunc(p.lanes.all, func(x *lane) bool { return x == l })
+	if p.lanes.accepted[l.id] == l {
+		delete(p.lanes.accepted, l.id)
+	}
 	p.mu.Unlock()
 	l.close()
-}
-
-// close closes the lane's connection and sockets.
-func (l *lane) close() {
-	l.mu.Lock()
-	l.closing = true
-	l.mu.Unlock()
-	_ = l.pc.Close()
-	_ = l.host.Close()
 }
 
 // closeLanes closes every lane (when the peer ends).
@@ -584,7 +461,7 @@ func (p *Peer) laneReaders() []io.Closer {
 	var out []io.Closer
 	for _, l := range all {
 		l.mu.Lock()
-		if l.conn.rw != nil {
+		if l.conn != nil {
 			out = append(out, l.conn.rw)
 		}
 		l.mu.Unlock()
@@ -599,9 +476,7 @@ func (p *Peer) laneBuffered() uint64 {
 	p.mu.Unlock()
 	var n uint64
 	for _, l := range all {
-		if sctp := l.pc.SCTP(); sctp != nil {
-			n += uint64(sctp.BufferedAmount())
-		}
+		n += l.buffered()
 	}
 	return n
 }

@@ -3,14 +3,19 @@ package peer
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/pion/webrtc/v4"
 )
 
-// stripePair sets up a striped stream of up to n connections on both
-// sides of a connected pair.
+// stripePair sets up a striped stream over up to n lanes (channel 0 for
+// none) on both sides of a connected pair.
 func stripePair(t *testing.T, ctx context.Context, offerer, answerer *Peer, n int) (a, b *Striped) {
 	t.Helper()
 	type result struct {
@@ -33,14 +38,26 @@ func stripePair(t *testing.T, ctx context.Context, offerer, answerer *Peer, n in
 	return a, r.s
 }
 
-// TestStripeOrder: a stream striped over three connections carries
-// messages of every size both ways at once, each side's in order.
+// TestStripeOrder: a stream striped over three lanes carries messages of
+// every size both ways at once, each side's in order, in packets as large
+// as loopback carries and pion reads whole.
 func TestStripeOrder(t *testing.T) {
 	ctx := testContext(t, 30*time.Second)
 	offerer, answerer, _, _ := connectedPeers(t, ctx, Options{}, Options{})
 	a, b := stripePair(t, ctx, offerer, answerer, 3)
 	if a.Lanes() != 3 || b.Lanes() != 3 {
 		t.Fatalf("lanes: offerer %d, answerer %d, want 3", a.Lanes(), b.Lanes())
+	}
+	for _, p := range []*Peer{offerer, answerer} {
+		p.mu.Lock()
+		for _, l := range p.lanes.all {
+			l.mu.Lock()
+			if l.mtu != laneReadLimit-dtlsOverhead {
+				t.Errorf("lane %d sends SCTP packets of %d bytes over loopback, want %d", l.id, l.mtu, laneReadLimit-dtlsOverhead)
+			}
+			l.mu.Unlock()
+		}
+		p.mu.Unlock()
 	}
 	const count = 2000
 	message := func(from string, i int) []byte {
@@ -89,14 +106,28 @@ func TestStripeOrder(t *testing.T) {
 	}
 }
 
-// TestStripeOne: with n = 1 both sides agree on channel 0 alone.
-func TestStripeOne(t *testing.T) {
+// TestStripeNone: with n = 0 both sides agree on channel 0 alone, and no
+// lane is made.
+func TestStripeNone(t *testing.T) {
 	ctx := testContext(t, 30*time.Second)
 	offerer, answerer, _, _ := connectedPeers(t, ctx, Options{}, Options{})
-	a, b := stripePair(t, ctx, offerer, answerer, 1)
-	if a.Lanes() != 1 || b.Lanes() != 1 {
-		t.Fatalf("lanes: offerer %d, answerer %d, want 1", a.Lanes(), b.Lanes())
+	a, b := stripePair(t, ctx, offerer, answerer, 0)
+	if a.conns[0] != offerer.main || b.conns[0] != answerer.main || a.Lanes() != 1 || b.Lanes() != 1 {
+		t.Fatalf("the stream runs over %d and %d connections, want channel 0 alone", a.Lanes(), b.Lanes())
 	}
+	hello(t, a, b)
+	for _, p := range []*Peer{offerer, answerer} {
+		p.mu.Lock()
+		if n := len(p.lanes.all); n != 0 {
+			t.Errorf("%d lanes made", n)
+		}
+		p.mu.Unlock()
+	}
+}
+
+// hello sends a message from a to b.
+func hello(t *testing.T, a, b *Striped) {
+	t.Helper()
 	if err := a.WriteMessage([]byte("hello")); err != nil {
 		t.Fatal(err)
 	}
@@ -104,6 +135,28 @@ func TestStripeOne(t *testing.T) {
 	if n, err := b.ReadMessage(buf); err != nil || string(buf[:n]) != "hello" {
 		t.Fatalf("read %q, %v", buf[:n], err)
 	}
+}
+
+// TestLaneOtherCertificate: a lane whose other side shows a certificate
+// other than the first connection's is not used: the stream falls back to
+// channel 0, on both sides.
+func TestLaneOtherCertificate(t *testing.T) {
+	ctx := testContext(t, 30*time.Second)
+	offerer, answerer, _, _ := connectedPeers(t, ctx, Options{}, Options{})
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := webrtc.GenerateCertificate(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	offerer.cert = other // for its lanes only: the first connection is up
+	a, b := stripePair(t, ctx, offerer, answerer, 1)
+	if a.conns[0] != offerer.main || b.conns[0] != answerer.main {
+		t.Fatal("a lane with another certificate carries the stream")
+	}
+	hello(t, a, b)
 }
 
 // TestLaneLost: a lane that stops answering ends the session on both
@@ -126,11 +179,11 @@ func TestLaneLost(t *testing.T) {
 		buf := make([]byte, MaxMessage)
 		_, err := a.ReadMessage(buf)
 		if err == nil {
-			_, err = a.ReadMessage(buf) // the second message is the lane's
+			_, err = a.ReadMessage(buf) // the second goes over the silent lane
 		}
 		read <- err
 	}()
-	if err := b.WriteMessage([]byte("on channel 0")); err != nil {
+	if err := b.WriteMessage([]byte("on the first lane")); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()

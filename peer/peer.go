@@ -225,7 +225,7 @@ func newPeer(opts Options, kind sdpcodec.Kind) (*Peer, error) {
 	}
 	p.main = newConn(p, dc)
 	p.channels.init()
-	dc.OnOpen(p.onOpen)
+	dc.OnOpen(func() { p.onOpen(dc) })
 	// Always set: pion closes incoming channels that nobody handles.
 	pc.OnDataChannel(p.onDataChannel)
 	pc.OnConnectionStateChange(p.onConnectionState)
@@ -476,8 +476,8 @@ func (p *Peer) drain() {
 	}
 }
 
-func (p *Peer) onOpen() {
-	rw, err := p.main.dc.Detach()
+func (p *Peer) onOpen(dc *webrtc.DataChannel) {
+	rw, err := dc.Detach()
 	if err != nil {
 		p.end(fmt.Errorf("opening the data channel: %w", err))
 		return

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"net"
+	"net/netip"
 	"syscall"
 	"unsafe"
 )
@@ -82,4 +83,31 @@ func gsoControl(seg int) []byte {
 func isGSOError(err error) bool {
 	return errors.Is(err, syscall.EIO) || errors.Is(err, syscall.EINVAL) ||
 		errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.ENOPROTOOPT)
+}
+
+// pathMTU is the largest IP packet the system sends from local to remote
+// whole, as its route (and what it learnt of the path) says; 0 if it cannot
+// tell.
+func pathMTU(local netip.Addr, remote netip.AddrPort) int {
+	c, err := net.DialUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(local, 0)), net.UDPAddrFromAddrPort(remote))
+	if err != nil {
+		return 0
+	}
+	defer c.Close()
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return 0
+	}
+	mtu := 0
+	_ = rc.Control(func(fd uintptr) {
+		if remote.Addr().Is4() {
+			mtu, err = syscall.GetsockoptInt(int(fd), syscall.IPPROTO_IP, syscall.IP_MTU)
+		} else {
+			mtu, err = syscall.GetsockoptInt(int(fd), syscall.IPPROTO_IPV6, syscall.IPV6_MTU)
+		}
+	})
+	if err != nil {
+		return 0
+	}
+	return mtu
 }

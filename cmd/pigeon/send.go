@@ -87,7 +87,7 @@ func sendCommand(s *streams) *cli.Command {
 			}
 			lanes := c.Int("lanes")
 			if !bulky(entries) {
-				lanes = 1 // not worth the set-up
+				lanes = 0 // not worth the set-up: channel 0 carries it
 			}
 			conn, err := ss.stripe(lanes)
 			if err != nil {
