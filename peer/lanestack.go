@@ -356,7 +356,7 @@ func laneMTU(local, remote net.Addr) uint32 {
 	if !ra.Unmap().Is4() {
 		ip = 40
 	}
-	path := pathMTU(la.Unmap(), netip.AddrPortFrom(ra.Unmap(), uint16(r.Port)))
+	path := pathMTU(la.Unmap().WithZone(l.Zone), netip.AddrPortFrom(ra.Unmap().WithZone(r.Zone), uint16(r.Port)))
 	return uint32(min(laneReadLimit, max(pionSCTPMTU+dtlsOverhead, path-ip-8)) - dtlsOverhead)
 }
 

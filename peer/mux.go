@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/pion/ice/v4"
+	"github.com/pion/logging"
 	"github.com/pion/stun/v4"
 )
 
@@ -27,6 +28,7 @@ const socketBuffer = 4 << 20
 // closed.
 type hostSockets struct {
 	list func() []netip.Addr // the addresses to listen on now
+	log  logging.LeveledLogger
 
 	mu     sync.Mutex
 	port   int // the port of the first socket, tried first for new ones
@@ -44,6 +46,7 @@ var _ ice.UDPMux = (*hostSockets)(nil)
 func listenHost(o Options, loopOnly bool) (*hostSockets, error) {
 	h := &hostSockets{
 		list:  func() []netip.Addr { return hostAddresses(o, loopOnly) },
+		log:   o.withDefaults().LoggerFactory.NewLogger("ice"),
 		muxes: map[netip.Addr]*ice.UDPMuxDefault{},
 	}
 	addrs := h.list()
@@ -83,7 +86,7 @@ func listenHost(o Options, loopOnly bool) (*hostSockets, error) {
 func (h *hostSockets) mux(c *net.UDPConn) *ice.UDPMuxDefault {
 	s := newSocket(c)
 	s.requests = &h.requests
-	return ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: s})
+	return ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: s, Logger: h.log})
 }
 
 // GetListenAddresses lists the sockets' addresses after bringing them up to

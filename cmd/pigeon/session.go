@@ -254,17 +254,14 @@ func (ss *session) connect() (*peer.Conn, error) {
 // stripe connects and sets up the stream of a transfer or pipe over up to
 // lanes further connections, or channel 0 when there are none (the offerer
 // decides: the joiner's lanes is ignored). When both ends run on this
-// machine they share its cores: each side's scheduler takes half, and
-// unless --lanes was given one lane is used (doc/lanes.md).
+// machine they share its cores: each side's scheduler takes half
+// (doc/lanes.md).
 func (ss *session) stripe(lanes int) (*peer.Striped, error) {
 	if _, err := ss.connect(); err != nil {
 		return nil, err
 	}
 	if path, err := ss.p.Path(); err == nil && path.SameMachine {
 		shareCores()
-		if !ss.c.IsSet("lanes") {
-			lanes = min(lanes, 1)
-		}
 	}
 	st, err := ss.p.Stripe(ss.c.Context, lanes)
 	if err != nil {
