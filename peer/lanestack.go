@@ -352,12 +352,18 @@ func laneMTU(local, remote net.Addr) uint32 {
 	}
 	la, _ := netip.AddrFromSlice(l.IP)
 	ra, _ := netip.AddrFromSlice(r.IP)
-	ip := 20
-	if !ra.Unmap().Is4() {
-		ip = 40
+	la, ra = la.Unmap().WithZone(l.Zone), ra.Unmap().WithZone(r.Zone)
+	return sctpPacketSize(pathMTU(la, netip.AddrPortFrom(ra, uint16(r.Port))), ra.Is4())
+}
+
+// sctpPacketSize is the SCTP packet size for a path that carries IP packets
+// of up to path bytes (0 if unknown).
+func sctpPacketSize(path int, ipv4 bool) uint32 {
+	headers := 40 + 8 // IPv6 and UDP
+	if ipv4 {
+		headers = 20 + 8
 	}
-	path := pathMTU(la.Unmap().WithZone(l.Zone), netip.AddrPortFrom(ra.Unmap().WithZone(r.Zone), uint16(r.Port)))
-	return uint32(min(laneReadLimit, max(pionSCTPMTU+dtlsOverhead, path-ip-8)) - dtlsOverhead)
+	return uint32(min(laneReadLimit, max(pionSCTPMTU+dtlsOverhead, path-headers)) - dtlsOverhead)
 }
 
 // tlsCertificate is the first connection's certificate, for DTLS on a lane.

@@ -394,6 +394,10 @@ func (r *receiver) mkdirAll(dir string) error {
 	return nil
 }
 
+// writeBehind is how much of a file arrives between two requests that the
+// system start writing it to the disk (startWriteback).
+const writeBehind = 8 << 20
+
 // receiveFile receives entry i into its partial file, checks it, and
 // hands it to the placer, which gives it its final name, mode and time.
 // received is called after each data frame.
@@ -427,7 +431,7 @@ func (r *receiver) receiveFile(ctx context.Context, l *link, i int, received fun
 		return err
 	}
 	limit := e.Size - s.offset // -1 or less for a stream
-	var got int64
+	var got, written int64     // written: handed to startWriteback
 	for {
 		typ, body, err := l.read(ctx)
 		if err != nil {
@@ -452,6 +456,10 @@ func (r *receiver) receiveFile(ctx context.Context, l *link, i int, received fun
 			}
 			hh.Write(body)
 			got += int64(len(body))
+			if got-written >= writeBehind {
+				startWriteback(f, s.offset+written, got-written)
+				written = got
+			}
 			received(len(body))
 		case frameFileEnd:
 			if e.Size >= 0 && got != limit {
