@@ -232,9 +232,8 @@ func newPeer(opts Options, kind sdpcodec.Kind) (*Peer, error) {
 	return p, nil
 }
 
-// settingEngine is what the main connection and the lanes (see lanes.go)
-// share: detached channels, UDP only on the addresses the options allow,
-// the larger SCTP window.
+// settingEngine is the main connection's: detached channels, UDP only on
+// the addresses the options allow, the larger SCTP window.
 func settingEngine(opts Options, kind sdpcodec.Kind, loopOnly bool) (webrtc.SettingEngine, error) {
 	var se webrtc.SettingEngine
 	se.SetSTUNGatherTimeout(opts.GatherTimeout)

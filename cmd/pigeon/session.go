@@ -275,7 +275,7 @@ func (ss *session) stripe(lanes int) (*peer.Striped, error) {
 
 // lanesFlag sets how many connections a transfer or pipe uses at once.
 func lanesFlag() cli.Flag {
-	return &cli.IntFlag{Name: "lanes", Value: defaultLanes, Usage: fmt.Sprintf("carry the data over up to `N` connections at once (1 to %d) when the two computers reach each other directly on a LAN: each uses a core of its own on both sides", peer.MaxLanes)}
+	return &cli.IntFlag{Name: "lanes", Value: defaultLanes, Usage: fmt.Sprintf("carry the data over up to `N` connections of its own at once (1 to %d) when the two computers reach each other directly, on a LAN or on one machine: each sends packets as large as the path carries, on cores of its own", peer.MaxLanes)}
 }
 
 // checkLanes refuses a --lanes out of range.
