@@ -424,7 +424,8 @@ func (p *Peer) answerLane(msg string) {
 		return
 	}
 	if err := l.connect(ctx, p, remote, false); err != nil {
-		p.dropLane(l)
+		// Kept in accepted, so that stripeAnswer reports why.
+		l.close()
 	}
 }
 

@@ -376,9 +376,14 @@ func tlsCertificate(p *Peer) (tls.Certificate, error) {
 	return tls.X509KeyPair([]byte(pem), []byte(pem))
 }
 
-// close closes the lane: SCTP, DTLS, ICE and its sockets.
+// close closes the lane: SCTP, DTLS, ICE and its sockets. Closing it again
+// does nothing.
 func (l *lane) close() {
 	l.mu.Lock()
+	if l.closing {
+		l.mu.Unlock()
+		return
+	}
 	l.closing = true
 	assoc, dc := l.assoc, l.dtls
 	l.mu.Unlock()
