@@ -297,12 +297,66 @@ func (l *lane) connect(ctx context.Context, p *Peer, remote laneDesc, offerer bo
 	if err != nil {
 		return err
 	}
+	if err := probe(ch, mtu, laneProbeWait); err != nil {
+		return fmt.Errorf("the path did not carry the lane's packets of %d bytes: %w", mtu, err)
+	}
 	conn := newConn(p, ch)
 	conn.rw = ch
 	l.mu.Lock()
 	l.conn = conn
 	l.mu.Unlock()
 	return nil
+}
+
+// laneProbeWait bounds the exchange of probes on a new lane: SCTP sends a
+// lost packet again after a second at first.
+const laneProbeWait = 2500 * time.Millisecond
+
+// errNoProbe means the probes of a new lane were not both carried in time.
+var errNoProbe = errors.New("no full-size packet arrived")
+
+// probe checks that the lane's path carries packets of its size both ways,
+// before the lane carries anything: a hop with a smaller MTU that drops
+// larger packets without a word back would otherwise stall a transfer.
+// Each side sends one message that fills an SCTP packet, then, on reading
+// the other side's, a one-byte acknowledgement; it is done once it has
+// read both, within wait. Either both sides end with the lane usable, or
+// (but for an acknowledgement lost twice in a row) both give it up. After
+// an error the caller closes the association, which ends the read.
+func probe(ch *datachannel.DataChannel, mtu uint32, wait time.Duration) error {
+	// An SCTP packet carries a 12-byte common header, a 16-byte DATA
+	// chunk header and a payload padded to 4 bytes. The probe goes first,
+	// so that it leaves before the acknowledgement.
+	if _, err := ch.Write(make([]byte, (mtu-12-16)&^3)); err != nil {
+		return err
+	}
+	got := make(chan error, 1)
+	go func() {
+		buf := make([]byte, MaxMessage)
+		// The other side's probe, then its acknowledgement of ours.
+		n, _, err := ch.ReadDataChannel(buf)
+		if err == nil && n <= 1 {
+			err = errNoProbe
+		}
+		if err == nil {
+			_, err = ch.Write([]byte{1})
+		}
+		if err == nil {
+			n, _, err = ch.ReadDataChannel(buf)
+			if err == nil && n != 1 {
+				err = errNoProbe
+			}
+		}
+		got <- err
+	}()
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case err := <-got:
+		return err
+	case <-t.C:
+		return errNoProbe
+	}
 }
 
 // associate makes the SCTP association over a lane's DTLS connection: the
