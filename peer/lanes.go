@@ -85,6 +85,10 @@ type lanes struct {
 type Striped struct {
 	conns []*Conn
 
+	// LaneErr says why a lane the offerer asked for did not open, if one
+	// did not (the answerer's is always nil).
+	LaneErr error
+
 	rmu   sync.Mutex
 	rnext int
 	wmu   sync.Mutex
@@ -132,12 +136,15 @@ func (p *Peer) Stripe(ctx context.Context, n int) (*Striped, error) {
 		return p.stripeAnswer(ctx, main)
 	}
 	n = min(n, MaxLanes)
-	var ls []*lane
+	var (
+		ls      []*lane
+		laneErr error
+	)
 	if n > 0 && p.fastPath() {
-		ls = p.openLanes(ctx, n)
+		ls, laneErr = p.openLanes(ctx, n)
 	}
 	header := laneHeader
-	s := &Striped{conns: []*Conn{main}}
+	s := &Striped{conns: []*Conn{main}, LaneErr: laneErr}
 	if len(ls) > 0 {
 		s.conns = nil
 	}
@@ -243,17 +250,19 @@ func (p *Peer) fastPath() bool {
 }
 
 // openLanes opens n lanes at once and returns those that opened in time,
-// in the order of their numbers.
-func (p *Peer) openLanes(ctx context.Context, n int) []*lane {
+// in the order of their numbers, and why one did not, if one did not.
+func (p *Peer) openLanes(ctx context.Context, n int) ([]*lane, error) {
 	ctx, cancel := context.WithTimeout(ctx, laneWait)
 	defer cancel()
 	opened := make([]*lane, n)
+	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
 			l, err := p.openLane(ctx)
 			if err != nil {
 				p.dropLane(l)
+				errs[i] = err
 				return
 			}
 			opened[i] = l
@@ -262,7 +271,12 @@ func (p *Peer) openLanes(ctx context.Context, n int) []*lane {
 	wg.Wait()
 	opened = slices.DeleteFunc(opened, func(l *lane) bool { return l == nil })
 	slices.SortFunc(opened, func(a, b *lane) int { return a.id - b.id })
-	return opened
+	for _, err := range errs {
+		if err != nil {
+			return opened, err
+		}
+	}
+	return opened, nil
 }
 
 // openLane offers a lane over the control channel and waits until it is

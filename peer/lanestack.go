@@ -298,7 +298,7 @@ func (l *lane) connect(ctx context.Context, p *Peer, remote laneDesc, offerer bo
 		return err
 	}
 	if err := probe(ch, mtu, laneProbeWait); err != nil {
-		return fmt.Errorf("the path did not carry the lane's packets of %d bytes: %w", mtu, err)
+		return fmt.Errorf("the path did not carry packets of %d bytes: %w", mtu+dtlsOverhead, err)
 	}
 	conn := newConn(p, ch)
 	conn.rw = ch
@@ -312,8 +312,12 @@ func (l *lane) connect(ctx context.Context, p *Peer, remote laneDesc, offerer bo
 // lost packet again after a second at first.
 const laneProbeWait = 2500 * time.Millisecond
 
-// errNoProbe means the probes of a new lane were not both carried in time.
-var errNoProbe = errors.New("no full-size packet arrived")
+// errNoProbe means the probes of a new lane were not both carried in time;
+// errBadProbe that the other side sent something else first.
+var (
+	errNoProbe  = fmt.Errorf("none arrived within %v, though the interfaces say they fit", laneProbeWait)
+	errBadProbe = errors.New("the other side's first messages on it were not a probe and its acknowledgement")
+)
 
 // probe checks that the lane's path carries packets of its size both ways,
 // before the lane carries anything: a hop with a smaller MTU that drops
@@ -336,7 +340,7 @@ func probe(ch *datachannel.DataChannel, mtu uint32, wait time.Duration) error {
 		// The other side's probe, then its acknowledgement of ours.
 		n, _, err := ch.ReadDataChannel(buf)
 		if err == nil && n <= 1 {
-			err = errNoProbe
+			err = errBadProbe
 		}
 		if err == nil {
 			_, err = ch.Write([]byte{1})
@@ -344,7 +348,7 @@ func probe(ch *datachannel.DataChannel, mtu uint32, wait time.Duration) error {
 		if err == nil {
 			n, _, err = ch.ReadDataChannel(buf)
 			if err == nil && n != 1 {
-				err = errNoProbe
+				err = errBadProbe
 			}
 		}
 		got <- err

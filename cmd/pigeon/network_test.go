@@ -494,6 +494,9 @@ func TestNetwork(t *testing.T) {
 			}
 		}
 		x.check(t)
+		if !regexp.MustCompile(`(?m)^pigeon: a further connection for the data did not open: the path did not carry packets of 8192 bytes: `).MatchString(x.send.Stderr()) {
+			t.Errorf("pigeon send did not say why it used no lanes:\n%s", x.send.Stderr())
+		}
 		t.Logf("send: %s", lastLine(x.send.Stderr()))
 	})
 

@@ -267,6 +267,9 @@ func (ss *session) stripe(lanes int) (*peer.Striped, error) {
 	if err != nil {
 		return nil, err
 	}
+	if st.LaneErr != nil {
+		fmt.Fprintf(ss.s.errOut, "pigeon: a further connection for the data did not open: %v\n", st.LaneErr)
+	}
 	if st.Lanes() > 1 {
 		fmt.Fprintf(ss.s.errOut, "pigeon: carrying the data over %d connections at once\n", st.Lanes())
 	}
