@@ -24,7 +24,7 @@ func BenchmarkPipeVsSend(b *testing.B) {
 	writeRandom(b, src, size)
 	var sendTime, pipeTime time.Duration
 	for b.Loop() {
-		sendTime += timed(b, func() { sendOnce(b, pigeon, dir, src) })
+		sendTime += timed(b, func() { sendOnce(b, here, pigeon, dir, src) })
 		pipeTime += timed(b, func() { pipeOnce(b, pigeon, dir, src, size) })
 	}
 	sendRate := float64(size*b.N) / 1e6 / sendTime.Seconds()

@@ -31,13 +31,13 @@ func BenchmarkSendFile(b *testing.B) {
 		b.Run("pigeon/"+name, func(b *testing.B) {
 			b.SetBytes(size)
 			for b.Loop() {
-				sendOnce(b, pigeon, dir, src)
+				sendOnce(b, here, pigeon, dir, src)
 			}
 		})
 		b.Run("pion-plain/"+name, func(b *testing.B) {
 			b.SetBytes(size)
 			for b.Loop() {
-				pionOnce(b, pionfile, dir, src)
+				pionOnce(b, here, pionfile, dir, src)
 			}
 		})
 		b.Run("tcp/"+name, func(b *testing.B) {
@@ -64,7 +64,14 @@ func writeRandom(b *testing.B, path string, size int64) {
 	}
 }
 
-func sendOnce(b *testing.B, pigeon, dir, src string) {
+// commands makes the commands of one session: the offering side's (0)
+// and the answering side's (1).
+type commands func(side int, name string, args ...string) *exec.Cmd
+
+// here runs both sides on this machine as it is.
+func here(_ int, name string, args ...string) *exec.Cmd { return exec.Command(name, args...) }
+
+func sendOnce(b *testing.B, cmd commands, pigeon, dir, src string) {
 	b.Helper()
 	b.StopTimer()
 	work, offer, answer := runDir(b, dir)
@@ -73,8 +80,8 @@ func sendOnce(b *testing.B, pigeon, dir, src string) {
 	if err := os.Mkdir(dst, 0o755); err != nil {
 		b.Fatal(err)
 	}
-	send := exec.Command(pigeon, "send", "--out", offer, "--in", answer, src)
-	join := exec.Command(pigeon, "join", "--yes", "--dir", dst, "--in", offer, "--out", answer)
+	send := cmd(0, pigeon, "send", "--out", offer, "--in", answer, src)
+	join := cmd(1, pigeon, "join", "--yes", "--dir", dst, "--in", offer, "--out", answer)
 	runPair(b, send, join)
 	b.ReportMetric(peakMiB(send), "send-peak-MiB")
 	b.ReportMetric(peakMiB(join), "join-peak-MiB")
@@ -82,13 +89,13 @@ func sendOnce(b *testing.B, pigeon, dir, src string) {
 }
 
 // pionOnce carries src between two pionfile processes.
-func pionOnce(b *testing.B, pionfile, dir, src string) {
+func pionOnce(b *testing.B, cmd commands, pionfile, dir, src string) {
 	b.Helper()
 	b.StopTimer()
 	work, offer, answer := runDir(b, dir)
 	defer os.RemoveAll(work)
-	send := exec.Command(pionfile, "send", src, offer, answer)
-	receive := exec.Command(pionfile, "receive", filepath.Join(work, "copy"), offer, answer)
+	send := cmd(0, pionfile, "send", src, offer, answer)
+	receive := cmd(1, pionfile, "receive", filepath.Join(work, "copy"), offer, answer)
 	runPair(b, send, receive)
 	b.ReportMetric(peakMiB(send), "send-peak-MiB")
 	b.ReportMetric(peakMiB(receive), "join-peak-MiB")

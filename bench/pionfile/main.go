@@ -2,7 +2,8 @@
 // carried between two processes over one data channel of two peers with
 // pion's default settings, as in pion's data-channel examples (messages of
 // 64 KiB through OnMessage, the sender keeping at most 1 MiB queued and
-// woken below 256 KiB). Only loopback is used, so the peers meet at once.
+// woken below 256 KiB). Only loopback is used, so the peers meet at once,
+// or the one interface PIONFILE_INTERFACE in the environment names.
 //
 //	pionfile send FILE OFFER ANSWER    makes the offer, sends FILE
 //	pionfile receive FILE OFFER ANSWER answers, writes what arrives to FILE
@@ -49,9 +50,13 @@ func main() {
 }
 
 func newPeer() (*webrtc.PeerConnection, error) {
+	iface := os.Getenv("PIONFILE_INTERFACE")
+	if iface == "" {
+		iface = "lo"
+	}
 	var se webrtc.SettingEngine
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
+	se.SetIncludeLoopbackCandidate(iface == "lo")
+	se.SetInterfaceFilter(func(name string) bool { return name == iface })
 	return webrtc.NewAPI(webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
 }
 
