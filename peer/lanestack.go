@@ -68,10 +68,10 @@ type lane struct {
 	id    int
 	host  *hostSockets
 	agent *ice.Agent
-	conn  *Conn
 	open  chan struct{} // closed once the lane is connected, or failed to
 
 	mu      sync.Mutex
+	conn    *Conn // once connected
 	err     error // why the lane did not connect, once open is closed
 	dtls    *dtls.Conn
 	assoc   *sctp.Association
@@ -98,9 +98,7 @@ func (p *Peer) newLane(id int) (*lane, error) {
 		ice.WithDisconnectedTimeout(half),
 		ice.WithFailedTimeout(p.opts.LostTimeout),
 		ice.WithKeepaliveInterval(min(time.Second, half/2)),
-	}
-	if p.opts.LoggerFactory != nil {
-		opts = append(opts, ice.WithLoggerFactory(p.opts.LoggerFactory))
+		ice.WithLoggerFactory(p.opts.LoggerFactory),
 	}
 	agent, err := ice.NewAgentWithOptions(opts...)
 	if err != nil {
@@ -233,9 +231,7 @@ func (l *lane) connect(ctx context.Context, p *Peer, remote laneDesc, offerer bo
 			}
 			return nil
 		}),
-	}
-	if p.opts.LoggerFactory != nil {
-		shared = append(shared, dtls.WithLoggerFactory(p.opts.LoggerFactory))
+		dtls.WithLoggerFactory(p.opts.LoggerFactory),
 	}
 	pc := dtlsnet.PacketConnFromConn(ic)
 	var dc *dtls.Conn
@@ -272,9 +268,7 @@ func (l *lane) connect(ctx context.Context, p *Peer, remote laneDesc, offerer bo
 		sctp.WithRTOMax(float64(sctpRTOMax / time.Millisecond)),
 		// DTLS authenticates every packet (RFC 9653).
 		sctp.WithEnableZeroChecksum(true),
-	}
-	if p.opts.LoggerFactory != nil {
-		assocOpts = append(assocOpts, sctp.WithLoggerFactory(p.opts.LoggerFactory))
+		sctp.WithLoggerFactory(p.opts.LoggerFactory),
 	}
 	assoc, err := associate(ctx, offerer, assocOpts)
 	if err != nil {
