@@ -42,11 +42,12 @@ type hostSockets struct {
 
 var _ ice.UDPMux = (*hostSockets)(nil)
 
-// listenHost opens the host sockets for the options' candidate policy.
+// listenHost opens the host sockets for the options' candidate policy;
+// o has its defaults (a logger among them).
 func listenHost(o Options, loopOnly bool) (*hostSockets, error) {
 	h := &hostSockets{
 		list:  func() []netip.Addr { return hostAddresses(o, loopOnly) },
-		log:   o.withDefaults().LoggerFactory.NewLogger("ice"),
+		log:   o.LoggerFactory.NewLogger("ice"),
 		muxes: map[netip.Addr]*ice.UDPMuxDefault{},
 	}
 	addrs := h.list()
