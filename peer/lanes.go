@@ -309,7 +309,7 @@ func (p *Peer) openLane(ctx context.Context) (*lane, error) {
 	if err != nil {
 		return nil, err
 	}
-	desc, err := l.describe(ctx)
+	desc, err := l.describe(ctx, p.announcedMTU())
 	if err != nil {
 		return l, err
 	}
@@ -417,7 +417,7 @@ func (p *Peer) answerLane(msg string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), laneWait)
 	defer cancel()
-	desc, err := l.describe(ctx)
+	desc, err := l.describe(ctx, p.announcedMTU())
 	if err != nil {
 		p.dropLane(l)
 		refuse()

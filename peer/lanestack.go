@@ -40,6 +40,11 @@ type laneDesc struct {
 	Ufrag      string   `json:"ufrag"`
 	Pwd        string   `json:"pwd"`
 	Candidates []string `json:"candidates"`
+	// MTU is the largest IP packet the side's system sends whole towards
+	// the other on the first connection's path, 0 if unknown. As TCP's
+	// maximum segment size does, it bounds what the other side sends: a
+	// computer with jumbo frames sends no more than one without takes.
+	MTU int `json:"mtu,omitempty"`
 }
 
 // maxLaneCandidates bounds the candidates a lane description may carry.
@@ -133,8 +138,9 @@ func (p *Peer) newLane(id int) (*lane, error) {
 	return l, nil
 }
 
-// describe gathers the lane's candidates and returns its description.
-func (l *lane) describe(ctx context.Context) (string, error) {
+// describe gathers the lane's candidates and returns its description,
+// announcing mtu.
+func (l *lane) describe(ctx context.Context, mtu int) (string, error) {
 	var (
 		mu    sync.Mutex
 		cands []string
@@ -166,7 +172,7 @@ func (l *lane) describe(ctx context.Context) (string, error) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	b, err := json.Marshal(laneDesc{Ufrag: ufrag, Pwd: pwd, Candidates: cands})
+	b, err := json.Marshal(laneDesc{Ufrag: ufrag, Pwd: pwd, Candidates: cands, MTU: mtu})
 	return string(b), err
 }
 
@@ -259,7 +265,7 @@ func (l *lane) connect(ctx context.Context, p *Peer, remote laneDesc, offerer bo
 		return fmt.Errorf("the lane's DTLS handshake: %w", err)
 	}
 
-	mtu := laneMTU(ic.LocalAddr(), ic.RemoteAddr())
+	mtu := laneMTU(ic.LocalAddr(), ic.RemoteAddr(), remote.MTU)
 	assocOpts := []sctp.AssociationOption{
 		sctp.WithNetConn(dc),
 		sctp.WithMTU(mtu),
@@ -393,10 +399,10 @@ func associate(ctx context.Context, offerer bool, opts []sctp.AssociationOption)
 }
 
 // laneMTU is the SCTP packet size for a lane between local and remote: what
-// the path carries in one IP packet once DTLS, UDP and IP have added their
-// headers, within what pion reads whole, and not below what a
-// PeerConnection sends.
-func laneMTU(local, remote net.Addr) uint32 {
+// the path carries in one IP packet (and the other side announced, if it
+// did) once DTLS, UDP and IP have added their headers, within what pion
+// reads whole, and not below what a PeerConnection sends.
+func laneMTU(local, remote net.Addr, announced int) uint32 {
 	l, lok := local.(*net.UDPAddr)
 	r, rok := remote.(*net.UDPAddr)
 	if !lok || !rok {
@@ -405,7 +411,29 @@ func laneMTU(local, remote net.Addr) uint32 {
 	la, _ := netip.AddrFromSlice(l.IP)
 	ra, _ := netip.AddrFromSlice(r.IP)
 	la, ra = la.Unmap().WithZone(l.Zone), ra.Unmap().WithZone(r.Zone)
-	return sctpPacketSize(pathMTU(la, netip.AddrPortFrom(ra, uint16(r.Port))), ra.Is4())
+	path := pathMTU(la, netip.AddrPortFrom(ra, uint16(r.Port)))
+	if announced > 0 {
+		path = min(path, announced)
+	}
+	return sctpPacketSize(path, ra.Is4())
+}
+
+// announcedMTU is what p's lanes announce (laneDesc.MTU): the path MTU
+// towards the other side on the first connection's path, 0 if unknown.
+func (p *Peer) announcedMTU() int {
+	pair, err := p.pc.SCTP().Transport().ICETransport().GetSelectedCandidatePair()
+	if err != nil || pair == nil || pair.Local == nil || pair.Remote == nil {
+		return 0
+	}
+	local, err := netip.ParseAddr(pair.Local.Address)
+	if err != nil {
+		return 0
+	}
+	remote, err := netip.ParseAddr(pair.Remote.Address)
+	if err != nil {
+		return 0
+	}
+	return pathMTU(local.Unmap(), netip.AddrPortFrom(remote.Unmap(), pair.Remote.Port))
 }
 
 // sctpPacketSize is the SCTP packet size for a path that carries IP packets

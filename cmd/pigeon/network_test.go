@@ -471,18 +471,16 @@ func TestNetwork(t *testing.T) {
 	})
 
 	// a'''. A LAN whose switch carries frames of 1,500 bytes and drops
-	// larger ones without a word, while one computer's interface says 9,000
-	// (jumbo frames): its lanes' full-size packets never arrive. The lanes
-	// find out while they are set up, and the file goes over the first
-	// connection instead of stalling, whole.
+	// larger ones without a word, while both computers' interfaces say
+	// 9,000 (jumbo frames): their lanes' full-size packets never arrive.
+	// The lanes find out while they are set up, and the file goes over the
+	// first connection instead of stalling, whole.
 	t.Run("lan-mtu-black-hole", func(t *testing.T) {
 		t.Parallel()
 		lab := newLab(t)
 		a, b := twoOnLAN(lab, "192.168.10.0/24")
-		// As a real interface does, a cuts a run of packets sent in one
-		// call into packets of their size before they leave (the virtual
-		// link would otherwise carry the run whole, past the 1,500).
-		a.IP("link", "set", "dev", "eth0", "mtu", "9000", "gso_max_segs", "1")
+		jumbo(a)
+		jumbo(b)
 		x := startSend(t, a, b, 24<<20)
 		for name, side := range x.sides() {
 			code, err := side.Wait(60 * time.Second)
@@ -497,6 +495,19 @@ func TestNetwork(t *testing.T) {
 		if !regexp.MustCompile(`(?m)^pigeon: a further connection for the data did not open: the path did not carry packets of 8192 bytes: `).MatchString(x.send.Stderr()) {
 			t.Errorf("pigeon send did not say why it used no lanes:\n%s", x.send.Stderr())
 		}
+		t.Logf("send: %s", lastLine(x.send.Stderr()))
+	})
+
+	// a''''. Jumbo frames on one computer only (9,000 bytes; the other
+	// and the switch take 1,500): each side's lanes send no larger packets
+	// than the other announced it takes, so they carry the file.
+	t.Run("lan-mtu-mismatch", func(t *testing.T) {
+		t.Parallel()
+		lab := newLab(t)
+		a, b := twoOnLAN(lab, "192.168.11.0/24")
+		jumbo(a)
+		x := startSend(t, a, b, 24<<20)
+		x.wait(t)
 		t.Logf("send: %s", lastLine(x.send.Stderr()))
 	})
 
@@ -798,6 +809,14 @@ func twoOnLAN(lab *netlab.Lab, cidr string) (a, b *netlab.Host) {
 	lan.Attach(a, "eth0")
 	lan.Attach(b, "eth0")
 	return a, b
+}
+
+// jumbo gives h's eth0 an MTU of 9,000 bytes. As a real interface does, it
+// then cuts a run of packets sent in one call into packets of their size
+// before they leave: the virtual link would otherwise carry the run whole,
+// past what the LAN takes.
+func jumbo(h *netlab.Host) {
+	h.IP("link", "set", "dev", "eth0", "mtu", "9000", "gso_max_segs", "1")
 }
 
 // sending is `pigeon send` of one file of random bytes, big.bin, to
