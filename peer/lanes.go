@@ -244,9 +244,8 @@ func (p *Peer) fastPath() bool {
 	if p.foreign {
 		return false
 	}
-	pair, err := p.pc.SCTP().Transport().ICETransport().GetSelectedCandidatePair()
-	return err == nil && pair != nil && pair.Local != nil && pair.Remote != nil &&
-		pair.Local.Typ == webrtc.ICECandidateTypeHost && pair.Remote.Typ == webrtc.ICECandidateTypeHost
+	pair, err := p.selectedPair()
+	return err == nil && pair.Local.Typ == webrtc.ICECandidateTypeHost && pair.Remote.Typ == webrtc.ICECandidateTypeHost
 }
 
 // openLanes opens n lanes at once and returns those that opened in time,

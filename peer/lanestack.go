@@ -421,8 +421,8 @@ func laneMTU(local, remote net.Addr, announced int) uint32 {
 // announcedMTU is what p's lanes announce (laneDesc.MTU): the path MTU
 // towards the other side on the first connection's path, 0 if unknown.
 func (p *Peer) announcedMTU() int {
-	pair, err := p.pc.SCTP().Transport().ICETransport().GetSelectedCandidatePair()
-	if err != nil || pair == nil || pair.Local == nil || pair.Remote == nil {
+	pair, err := p.selectedPair()
+	if err != nil {
 		return 0
 	}
 	local, err := netip.ParseAddr(pair.Local.Address)

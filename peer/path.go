@@ -37,14 +37,23 @@ func (p Path) String() string {
 	return fmt.Sprintf("%s <-> %s over %s", p.Local, p.Remote, p.Local.Protocol)
 }
 
-// Path reports the path of an open connection.
-func (p *Peer) Path() (Path, error) {
+// selectedPair is the candidate pair ICE selected, with both candidates.
+func (p *Peer) selectedPair() (*webrtc.ICECandidatePair, error) {
 	pair, err := p.pc.SCTP().Transport().ICETransport().GetSelectedCandidatePair()
 	if err != nil {
-		return Path{}, fmt.Errorf("reading the selected path: %w", err)
+		return nil, fmt.Errorf("reading the selected path: %w", err)
 	}
 	if pair == nil || pair.Local == nil || pair.Remote == nil {
-		return Path{}, errors.New("reading the selected path: no path selected yet")
+		return nil, errors.New("reading the selected path: no path selected yet")
+	}
+	return pair, nil
+}
+
+// Path reports the path of an open connection.
+func (p *Peer) Path() (Path, error) {
+	pair, err := p.selectedPair()
+	if err != nil {
+		return Path{}, err
 	}
 	p.mu.Lock()
 	setup := p.openedAt.Sub(p.started)

@@ -260,8 +260,8 @@ func (p *Peer) knownCandidates() []sdpcodec.Candidate {
 		cands = p.Remote().Candidates
 	}
 	cands = slices.Clone(cands)
-	pair, err := p.pc.SCTP().Transport().ICETransport().GetSelectedCandidatePair()
-	if err != nil || pair == nil || pair.Remote == nil || pair.Remote.Protocol != webrtc.ICEProtocolUDP {
+	pair, err := p.selectedPair()
+	if err != nil || pair.Remote.Protocol != webrtc.ICEProtocolUDP {
 		return cands
 	}
 	addr, err := netip.ParseAddr(pair.Remote.Address)
