@@ -70,7 +70,7 @@ func (l *lane) use() {
 // lanes is a peer's lanes; Peer.mu guards it.
 type lanes struct {
 	all      []*lane             // every lane made, to close with the peer
-	answers  map[int]chan string // offerer: lane number -> its answer's SDP
+	answers  map[int]chan string // offerer: lane number -> the answer awaited (to an offer or a restart)
 	accepted map[int]*lane       // answerer: lanes the other side offered
 	arrived  chan struct{}       // answerer: closed and replaced when one is accepted
 	next     int                 // offerer: the last lane number used
@@ -370,7 +370,16 @@ func (p *Peer) onLaneMessage(msg string) bool {
 		}
 		return true
 	}
+	if rest, ok := strings.CutPrefix(msg, laneRestartPrefix); ok {
+		if p.kind == sdpcodec.Answer {
+			go p.answerLaneRestart(rest)
+		}
+		return true
+	}
 	rest, ok := strings.CutPrefix(msg, laneAnswerPrefix)
+	if !ok {
+		rest, ok = strings.CutPrefix(msg, laneRestartedPrefix)
+	}
 	if !ok {
 		return false
 	}

@@ -75,6 +75,8 @@ type lane struct {
 	agent *ice.Agent
 	open  chan struct{} // closed once the lane is connected, or failed to
 
+	restartMu sync.Mutex // serializes the lane's ICE restarts (lanerestart.go)
+
 	mu      sync.Mutex
 	conn    *Conn // once connected
 	err     error // why the lane did not connect, once open is closed
@@ -200,14 +202,8 @@ func (l *lane) connect(ctx context.Context, p *Peer, remote laneDesc, offerer bo
 		l.mu.Unlock()
 		close(l.open)
 	}()
-	for _, raw := range remote.Candidates {
-		c, err := ice.UnmarshalCandidate(raw)
-		if err != nil {
-			return fmt.Errorf("a lane candidate: %w", err)
-		}
-		if err := l.agent.AddRemoteCandidate(c); err != nil {
-			return err
-		}
+	if err := l.addRemote(remote); err != nil {
+		return err
 	}
 	var ic *ice.Conn
 	if offerer {
@@ -239,7 +235,7 @@ func (l *lane) connect(ctx context.Context, p *Peer, remote laneDesc, offerer bo
 		}),
 		dtls.WithLoggerFactory(p.opts.LoggerFactory),
 	}
-	pc := dtlsnet.PacketConnFromConn(ic)
+	pc := dtlsnet.PacketConnFromConn(icePath{ic})
 	var dc *dtls.Conn
 	if offerer {
 		opts := make([]dtls.ClientOption, 0, len(shared))
@@ -361,6 +357,20 @@ func probe(ch *datachannel.DataChannel, mtu uint32, wait time.Duration) error {
 	case <-t.C:
 		return errNoProbe
 	}
+}
+
+// addRemote gives the lane's ICE the other side's candidates.
+func (l *lane) addRemote(remote laneDesc) error {
+	for _, raw := range remote.Candidates {
+		c, err := ice.UnmarshalCandidate(raw)
+		if err != nil {
+			return fmt.Errorf("a lane candidate: %w", err)
+		}
+		if err := l.agent.AddRemoteCandidate(c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // associate makes the SCTP association over a lane's DTLS connection: the

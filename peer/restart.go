@@ -192,6 +192,9 @@ func (p *Peer) restartTo(gen uint16, cands []sdpcodec.Candidate, stale bool) err
 	p.gen = gen
 	p.remoteCands = cands
 	raise(&p.followed, uint32(gen))
+	if p.kind == sdpcodec.Offer {
+		go p.restartLanes()
+	}
 	return nil
 }
 

@@ -608,16 +608,8 @@ func TestNetwork(t *testing.T) {
 		lan.Attach(b, "eth0")
 		x := startSend(t, a, b, 96<<20)
 		// The cable goes out once the first 4 MiB are on the receiver's disk.
+		x.arrived(t, 4<<20)
 		partial := filepath.Join(x.dst, ".big.bin.pigeon-partial")
-		var got int64
-		for deadline := time.Now().Add(40 * time.Second); got < 4<<20; time.Sleep(5 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("the file never started arriving\nsend: %s\njoin: %s", x.send.Stderr(), x.join.Stderr())
-			}
-			if fi, err := os.Stat(partial); err == nil {
-				got = fi.Size()
-			}
-		}
 		link.Down()
 		time.Sleep(3 * time.Second)
 		fi, err := os.Stat(partial)
@@ -635,6 +627,27 @@ func TestNetwork(t *testing.T) {
 			}
 		}
 		t.Logf("all %d bytes intact; send: %s", len(x.data), lastLine(x.send.Stderr()))
+	})
+
+	// h'. A move mid-transfer: the joining host gets a second address,
+	// then loses the first, once 4 MiB of a file sent over lanes arrived.
+	// The lanes restart ICE with the first connection, and the file
+	// arrives whole.
+	t.Run("send-address-change", func(t *testing.T) {
+		t.Parallel()
+		lab := newLab(t)
+		lan := lab.LAN("lan", "192.168.12.0/24")
+		a, b := lab.Host("a"), lab.Host("b")
+		lan.Attach(a, "eth0")
+		old := lan.Attach(b, "eth0").Addr
+		b.Sysctl("net.ipv4.conf.eth0.promote_secondaries=1")
+		x := startSend(t, a, b, 96<<20)
+		x.arrived(t, 4<<20)
+		b.IP("addr", "add", "192.168.12.50/24", "dev", "eth0")
+		b.IP("addr", "del", old.String()+"/24", "dev", "eth0")
+		moved := time.Now()
+		x.wait(t)
+		t.Logf("both done %s after the move; send: %s", time.Since(moved).Round(10*time.Millisecond), lastLine(x.send.Stderr()))
 	})
 
 	// h. Make before break: the joining host gets a second address on its
@@ -846,6 +859,21 @@ func startSend(t *testing.T, a, b *netlab.Host, size int) *sending {
 	x.join = b.Start(90*time.Second, bin, "join", "--in", offer, "--out", answer, "--connect-timeout", "15s", "--yes", "--dir", x.dst)
 	x.send = a.Start(90*time.Second, bin, "send", "--out", offer, "--in", answer, "--connect-timeout", "15s", src)
 	return x
+}
+
+// arrived waits until n bytes of the file are on the receiver's disk.
+func (x *sending) arrived(t *testing.T, n int64) {
+	t.Helper()
+	partial := filepath.Join(x.dst, ".big.bin.pigeon-partial")
+	var got int64
+	for deadline := time.Now().Add(40 * time.Second); got < n; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the file never started arriving\nsend: %s\njoin: %s", x.send.Stderr(), x.join.Stderr())
+		}
+		if fi, err := os.Stat(partial); err == nil {
+			got = fi.Size()
+		}
+	}
 }
 
 // sides yields the two processes by command name, the sender first.

@@ -1,0 +1,142 @@
+package peer
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/pion/ice/v4"
+)
+
+// Lanes follow the first connection's ICE restarts. When it restarts (its
+// addresses changed, it went silent, or the other side asked), the offerer
+// restarts the ICE of each lane in use too, with new credentials and the
+// host candidates it has now, and sends them over the control channel
+// (`lane-restart N {...}`), which the restarted first connection carries as
+// soon as it is back; the answerer restarts its side of the lane the same
+// way and answers (`lane-restarted N {...}`). DTLS and SCTP above ICE go on
+// as they were: what was lost meanwhile is sent again. A lane that does not
+// come back fails as any lane does, after the lost timeout.
+
+// Control channel messages of a lane's restart.
+const (
+	laneRestartPrefix   = "lane-restart "
+	laneRestartedPrefix = "lane-restarted "
+)
+
+// icePath is a lane's ICE connection as DTLS writes to it. While ICE has no
+// path (as during a restart) a packet written is lost, as UDP may lose it,
+// rather than an error that would end the association above: pion's
+// PeerConnection does the same.
+type icePath struct{ *ice.Conn }
+
+func (c icePath) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	if errors.Is(err, ice.ErrNoCandidatePairs) {
+		return len(b), nil
+	}
+	return n, err
+}
+
+// restartLanes restarts the ICE of every lane in use (offerer).
+func (p *Peer) restartLanes() {
+	p.mu.Lock()
+	var ls []*lane
+	for _, l := range p.lanes.all {
+		l.mu.Lock()
+		if l.opened && l.used && !l.closing {
+			ls = append(ls, l)
+		}
+		l.mu.Unlock()
+	}
+	p.mu.Unlock()
+	for _, l := range ls {
+		go p.restartLane(l)
+	}
+}
+
+// restartLane restarts lane l's ICE and asks the other side to do the same
+// (offerer). A lane that cannot restart is left to fail.
+func (p *Peer) restartLane(l *lane) {
+	l.restartMu.Lock()
+	defer l.restartMu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), p.opts.LostTimeout)
+	defer cancel()
+	answers := make(chan string, 1)
+	p.mu.Lock()
+	rw := p.controlRW
+	if p.lanes.answers == nil {
+		p.lanes.answers = map[int]chan string{}
+	}
+	p.lanes.answers[l.id] = answers
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		delete(p.lanes.answers, l.id)
+		p.mu.Unlock()
+	}()
+	if rw == nil || l.agent.Restart("", "") != nil {
+		return
+	}
+	desc, err := l.describe(ctx, p.announcedMTU())
+	if err != nil {
+		return
+	}
+	if _, err := rw.Write([]byte(laneRestartPrefix + strconv.Itoa(l.id) + " " + desc)); err != nil {
+		return
+	}
+	var answer string
+	select {
+	case answer = <-answers:
+	case <-p.done:
+		return
+	case <-ctx.Done():
+		return
+	}
+	if remote, err := parseLaneDesc(answer); err == nil {
+		_ = l.follow(remote)
+	}
+}
+
+// answerLaneRestart restarts the ICE of the lane the other side restarted
+// ("ID DESC") and answers with ours (answerer).
+func (p *Peer) answerLaneRestart(msg string) {
+	idText, desc, _ := strings.Cut(msg, " ")
+	id, err := strconv.Atoi(idText)
+	if err != nil {
+		return
+	}
+	remote, err := parseLaneDesc(desc)
+	if err != nil {
+		return
+	}
+	p.mu.Lock()
+	l := p.lanes.accepted[id]
+	rw := p.controlRW
+	p.mu.Unlock()
+	if l == nil || rw == nil {
+		return
+	}
+	l.restartMu.Lock()
+	defer l.restartMu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), laneWait)
+	defer cancel()
+	if l.agent.Restart("", "") != nil {
+		return
+	}
+	ours, err := l.describe(ctx, p.announcedMTU())
+	if err != nil || l.follow(remote) != nil {
+		return
+	}
+	_, _ = rw.Write([]byte(laneRestartedPrefix + idText + " " + ours))
+}
+
+// follow gives the lane's restarted ICE the other side's new credentials
+// and candidates, from which it checks its way back.
+func (l *lane) follow(remote laneDesc) error {
+	if err := l.agent.SetRemoteCredentials(remote.Ufrag, remote.Pwd); err != nil {
+		return err
+	}
+	return l.addRemote(remote)
+}
