@@ -223,3 +223,54 @@ func TestSCTPPacketSize(t *testing.T) {
 		}
 	}
 }
+
+// TestLanesFollowRestart: when the connection restarts ICE (the answerer's
+// network changed, told in band), the lanes of a striped stream restart
+// theirs with it, with fresh credentials on both sides, and the stream goes
+// on over both lanes, both ways.
+func TestLanesFollowRestart(t *testing.T) {
+	ctx := testContext(t, 60*time.Second)
+	offerer, answerer, _, _ := connectedPeers(t, ctx, Options{}, Options{})
+	a, b := stripePair(t, ctx, offerer, answerer, 2)
+	ufrags := func() map[*lane]string {
+		m := map[*lane]string{}
+		for _, p := range []*Peer{offerer, answerer} {
+			p.mu.Lock()
+			for _, l := range p.lanes.all {
+				u, _, err := l.agent.GetLocalUserCredentials()
+				if err != nil {
+					t.Fatal(err)
+				}
+				m[l] = u
+			}
+			p.mu.Unlock()
+		}
+		return m
+	}
+	before := ufrags()
+	if len(before) != 4 {
+		t.Fatalf("%d lane agents, want 2 on each side", len(before))
+	}
+	answerer.networkChanged()
+	waitConnected(t, 1, offerer, answerer)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		same := 0
+		for l, u := range ufrags() {
+			if before[l] == u {
+				same++
+			}
+		}
+		if same == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 4 lane agents kept their credentials after the restart", same)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for range 2 { // once over each lane
+		hello(t, a, b)
+		hello(t, b, a)
+	}
+}
