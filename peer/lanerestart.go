@@ -76,10 +76,10 @@ func (p *Peer) restartLane(l *lane) {
 		delete(p.lanes.answers, l.id)
 		p.mu.Unlock()
 	}()
-	if rw == nil || l.agent.Restart("", "") != nil {
+	if rw == nil {
 		return
 	}
-	desc, err := l.describe(ctx, p.announcedMTU())
+	desc, err := l.restartICE(ctx, p)
 	if err != nil {
 		return
 	}
@@ -122,14 +122,20 @@ func (p *Peer) answerLaneRestart(msg string) {
 	defer l.restartMu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), laneWait)
 	defer cancel()
-	if l.agent.Restart("", "") != nil {
-		return
-	}
-	ours, err := l.describe(ctx, p.announcedMTU())
+	ours, err := l.restartICE(ctx, p)
 	if err != nil || l.follow(remote) != nil {
 		return
 	}
 	_, _ = rw.Write([]byte(laneRestartedPrefix + idText + " " + ours))
+}
+
+// restartICE restarts the lane's ICE with fresh credentials and returns
+// its new description.
+func (l *lane) restartICE(ctx context.Context, p *Peer) (string, error) {
+	if err := l.agent.Restart("", ""); err != nil {
+		return "", err
+	}
+	return l.describe(ctx, p.announcedMTU())
 }
 
 // follow gives the lane's restarted ICE the other side's new credentials

@@ -144,14 +144,14 @@ func (p *Peer) Stripe(ctx context.Context, n int) (*Striped, error) {
 		ls, laneErr = p.openLanes(ctx, n)
 	}
 	header := laneHeader
-	s := &Striped{conns: []*Conn{main}, LaneErr: laneErr}
-	if len(ls) > 0 {
-		s.conns = nil
-	}
+	s := &Striped{LaneErr: laneErr}
 	for _, l := range ls {
 		l.use()
 		header += " " + strconv.Itoa(l.id)
 		s.conns = append(s.conns, l.conn)
+	}
+	if len(s.conns) == 0 {
+		s.conns = []*Conn{main}
 	}
 	if err := main.WriteMessage([]byte(header)); err != nil {
 		return nil, err
@@ -170,9 +170,9 @@ func (p *Peer) stripeAnswer(ctx context.Context, main *Conn) (*Striped, error) {
 	if len(fields) == 0 || fields[0] != laneHeader || len(fields) > MaxLanes+1 {
 		return nil, errors.New("the other computer's pigeon speaks another version of the protocol: update both to the same version")
 	}
-	s := &Striped{conns: []*Conn{main}}
-	if len(fields) > 1 {
-		s.conns = nil
+	s := &Striped{}
+	if len(fields) == 1 {
+		s.conns = []*Conn{main}
 	}
 	ctx, cancel := context.WithTimeout(ctx, laneWait)
 	defer cancel()

@@ -238,17 +238,9 @@ func (l *lane) connect(ctx context.Context, p *Peer, remote laneDesc, offerer bo
 	pc := dtlsnet.PacketConnFromConn(icePath{ic})
 	var dc *dtls.Conn
 	if offerer {
-		opts := make([]dtls.ClientOption, 0, len(shared))
-		for _, o := range shared {
-			opts = append(opts, o)
-		}
-		dc, err = dtls.ClientWithOptions(pc, ic.RemoteAddr(), opts...)
+		dc, err = dtls.ClientWithOptions(pc, ic.RemoteAddr(), optionsAs[dtls.ClientOption](shared)...)
 	} else {
-		opts := make([]dtls.ServerOption, 0, len(shared)+1)
-		for _, o := range shared {
-			opts = append(opts, o)
-		}
-		opts = append(opts, dtls.WithClientAuth(dtls.RequireAnyClientCert))
+		opts := append(optionsAs[dtls.ServerOption](shared), dtls.WithClientAuth(dtls.RequireAnyClientCert))
 		dc, err = dtls.ServerWithOptions(pc, ic.RemoteAddr(), opts...)
 	}
 	if err != nil {
@@ -384,17 +376,9 @@ func associate(ctx context.Context, offerer bool, opts []sctp.AssociationOption)
 	go func() {
 		var r result
 		if offerer {
-			co := make([]sctp.ClientOption, 0, len(opts))
-			for _, o := range opts {
-				co = append(co, o)
-			}
-			r.a, r.err = sctp.ClientWithOptions(co...)
+			r.a, r.err = sctp.ClientWithOptions(optionsAs[sctp.ClientOption](opts)...)
 		} else {
-			so := make([]sctp.ServerOption, 0, len(opts))
-			for _, o := range opts {
-				so = append(so, o)
-			}
-			r.a, r.err = sctp.ServerWithOptions(so...)
+			r.a, r.err = sctp.ServerWithOptions(optionsAs[sctp.ServerOption](opts)...)
 		}
 		done <- r
 	}()
@@ -406,6 +390,17 @@ func associate(ctx context.Context, offerer bool, opts []sctp.AssociationOption)
 		// association, which ends the attempt.
 		return nil, ctx.Err()
 	}
+}
+
+// optionsAs gives pion's options shared by both ends (dtls.Option,
+// sctp.AssociationOption) as the option type of one end, which each of
+// them implements.
+func optionsAs[T, S any](shared []S) []T {
+	out := make([]T, len(shared))
+	for i, o := range shared {
+		out[i] = any(o).(T)
+	}
+	return out
 }
 
 // laneMTU is the SCTP packet size for a lane between local and remote: what
