@@ -5,14 +5,14 @@ go 1.26.8
 require (
 	github.com/makiuchi-d/gozxing v0.1.1
 	github.com/mdp/qrterminal/v3 v3.2.1
-	github.com/pion/datachannel v1.6.2
-	github.com/pion/dtls/v3 v3.1.8
-	github.com/pion/ice/v4 v4.4.2
+	github.com/pion/datachannel v1.6.4
+	github.com/pion/dtls/v3 v3.1.16
+	github.com/pion/ice/v4 v4.4.9
 	github.com/pion/logging v0.2.4
-	github.com/pion/sctp v1.11.1
-	github.com/pion/sdp/v3 v3.0.19
-	github.com/pion/stun/v4 v4.0.0
-	github.com/pion/webrtc/v4 v4.2.20
+	github.com/pion/sctp v1.12.1
+	github.com/pion/sdp/v3 v3.0.20
+	github.com/pion/stun/v4 v4.0.1
+	github.com/pion/webrtc/v4 v4.2.27
 	github.com/schollz/progressbar/v3 v3.18.0
 	github.com/urfave/cli/v2 v2.27.7
 	golang.org/x/sys v0.41.0
@@ -24,13 +24,13 @@ require (
 	github.com/cpuguy83/go-md2man/v2 v2.0.7 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/mitchellh/colorstring v0.0.0-20190213212951-d06e56a500db // indirect
-	github.com/pion/interceptor v0.1.48 // indirect
-	github.com/pion/mdns/v2 v2.2.0 // indirect
+	github.com/pion/interceptor v0.1.51 // indirect
+	github.com/pion/mdns/v2 v2.2.2 // indirect
 	github.com/pion/randutil v0.1.0 // indirect
-	github.com/pion/rtcp v1.2.17 // indirect
-	github.com/pion/rtp v1.10.5 // indirect
-	github.com/pion/srtp/v3 v3.0.13 // indirect
-	github.com/pion/transport/v4 v4.1.0 // indirect
+	github.com/pion/rtcp v1.2.20 // indirect
+	github.com/pion/rtp v1.10.6 // indirect
+	github.com/pion/srtp/v3 v3.1.3 // indirect
+	github.com/pion/transport/v5 v5.1.5 // indirect
 	github.com/rivo/uniseg v0.4.7 // indirect
 	github.com/russross/blackfriday/v2 v2.1.0 // indirect
 	github.com/wlynxg/anet v0.0.5 // indirect
@@ -51,7 +51,7 @@ require (
 	github.com/chromedp/chromedp v0.22.1
 	github.com/creack/pty v1.1.24
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
-	github.com/pion/turn/v5 v5.1.0
+	github.com/pion/turn/v5 v5.1.3
 	github.com/rogpeppe/go-internal v1.16.0
 	golang.org/x/image v0.36.0
 	golang.org/x/tools v0.41.0 // indirect
