@@ -158,8 +158,15 @@ func (p *Peer) AcceptChannel(ctx context.Context) (*Conn, error) {
 // onDataChannel takes a channel the other side opened: once it is open and
 // detached, it is queued for AcceptChannel.
 func (p *Peer) onDataChannel(dc *webrtc.DataChannel) {
-	if dc.Label() == controlLabel && p.kind == sdpcodec.Answer && !p.foreign {
+	switch label := dc.Label(); {
+	case p.foreign.Load():
+	case label == controlLabel && p.kind == sdpcodec.Answer:
 		dc.OnOpen(func() { p.onControlOpen(dc) })
+		return
+	case label != channelLabel:
+		// The channel a pigeon announces for other programs, when its
+		// description reached us in their format: we run over channel 0.
+		dc.OnOpen(func() { _ = dc.Close() })
 		return
 	}
 	c := newConn(p, dc)
@@ -170,6 +177,9 @@ func (p *Peer) onDataChannel(dc *webrtc.DataChannel) {
 			return
 		}
 		c.rw = rw
+		if p.foreign.Load() && p.takeForeignChannel(c) {
+			return
+		}
 		p.mu.Lock()
 		ok := len(p.channels.pending) < maxPendingChannels && p.channels.add(c)
 		if ok {

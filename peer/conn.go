@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/pion/datachannel"
 	"github.com/pion/webrtc/v4"
@@ -35,6 +36,13 @@ type Conn struct {
 
 	closed    chan struct{} // closed by Close
 	closeOnce sync.Once
+
+	// plain: the channel is another program's (see foreign.go), whose
+	// messages are the app's own, text or binary, not pigeon's frames.
+	plain bool
+	// first is a message read before the app took the channel (channel 0
+	// with another program), returned by the first read.
+	first *message
 
 	mu      sync.Mutex
 	drained chan struct{} // closed (and replaced) each time the send queue drains
@@ -69,27 +77,86 @@ func newConn(p *Peer, q sendQueue) *Conn {
 	return c
 }
 
+// message is one message as it arrived.
+type message struct {
+	data []byte
+	text bool
+}
+
+// Plain reports whether the channel was opened by or for a program that is
+// not pigeon (a browser page): its messages are the app's own, each a
+// string (see [Conn.ReadMessageType], [Conn.WriteText]) or binary.
+func (c *Conn) Plain() bool { return c.plain }
+
 // ReadMessage reads one whole message into buf, which must hold
 // [MaxMessage] bytes. It returns [io.EOF] when the peer closed the channel
 // or its connection, or why our side ended.
 func (c *Conn) ReadMessage(buf []byte) (int, error) {
-	n, _, err := c.rw.ReadDataChannel(buf)
-	if err == nil {
-		return n, nil
+	n, _, err := c.ReadMessageType(buf)
+	return n, err
+}
+
+// ReadMessageType reads one whole message as [Conn.ReadMessage] does, and
+// says whether the other side sent it as a string (pion's SendText, a
+// page's send of a string) rather than as binary.
+func (c *Conn) ReadMessageType(buf []byte) (n int, text bool, err error) {
+	if m := c.first; m != nil {
+		c.first = nil
+		if len(m.data) > len(buf) {
+			return 0, false, fmt.Errorf("reading from the peer: a message larger than %d bytes", len(buf))
+		}
+		return copy(buf, m.data), m.text, nil
 	}
+	n, text, err = c.rw.ReadDataChannel(buf)
+	if err == nil {
+		return n, text, nil
+	}
+	return 0, false, c.readError(err, len(buf))
+}
+
+// readError says why a read failed.
+func (c *Conn) readError(err error, size int) error {
 	if perr := c.p.Err(); perr != nil && !errors.Is(perr, ErrClosed) && !errors.Is(perr, ErrPeerClosed) {
-		return 0, perr
+		return perr
 	}
 	if errors.Is(err, io.ErrShortBuffer) {
-		return 0, fmt.Errorf("reading from the peer: a message larger than %d bytes", len(buf))
+		return fmt.Errorf("reading from the peer: a message larger than %d bytes", size)
 	}
 	// The channel or the whole association was closed by the peer (a
 	// stream reset reads as EOF, an SCTP abort as an error).
-	return 0, io.EOF
+	return io.EOF
 }
 
-// WriteMessage sends one message, waiting while the send queue is full.
+// WriteMessage sends one binary message, waiting while the send queue is
+// full.
 func (c *Conn) WriteMessage(msg []byte) error {
+	return c.write(msg, false)
+}
+
+// WriteText sends msg, which must be UTF-8, as one string message: what a
+// page's onmessage receives as a string.
+func (c *Conn) WriteText(msg []byte) error {
+	return c.write(msg, true)
+}
+
+// Flush waits until the other side acknowledged every message written on
+// the channel, for at most timeout, and reports whether it did.
+func (c *Conn) Flush(timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for c.q.BufferedAmount() > 0 {
+		if time.Now().After(deadline) {
+			return false
+		}
+		select {
+		case <-c.p.done:
+			return false
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return true
+}
+
+func (c *Conn) write(msg []byte, text bool) error {
 	if len(msg) > MaxMessage {
 		return ErrMessageTooLarge
 	}
@@ -110,7 +177,7 @@ func (c *Conn) WriteMessage(msg []byte) error {
 			return c.p.Err()
 		}
 	}
-	if _, err := c.rw.Write(msg); err != nil {
+	if _, err := c.rw.WriteDataChannel(msg, text); err != nil {
 		select {
 		case <-c.closed:
 			return ErrChannelClosed

@@ -50,6 +50,14 @@ type Options struct {
 	// way.
 	MDNS bool
 
+	// Announce, for an offer made for another program (a browser page),
+	// labels a data channel the offer announces as soon as the connection
+	// opens, so that the page's ondatachannel fires; the app runs over it
+	// if the answer is not a pigeon's. For an answer to another program's
+	// offer that announces none, it labels the channel the answer
+	// announces ([DefaultAnnounce] if empty). See foreign.go.
+	Announce string
+
 	GatherTimeout  time.Duration
 	AnswerWait     time.Duration
 	ConnectTimeout time.Duration

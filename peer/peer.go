@@ -39,7 +39,12 @@ type Peer struct {
 	opened chan struct{} // closed once channel 0 is open and detached
 	done   chan struct{} // closed once the peer has ended; err says why
 
-	foreign bool                  // the other side is not pigeon: no restarts
+	foreign atomic.Bool           // the other side is not pigeon: no restarts
+	// announced: our offer announced a channel for other programs
+	// (Options.Announce); app is the channel the app runs over with them
+	// (foreign.go).
+	announced bool
+	app       appChannel
 	se      *webrtc.SettingEngine // pion's copy, for restart credentials
 
 	restartMu   sync.Mutex // serializes ICE restarts; guards the fields below
@@ -83,6 +88,13 @@ func Offer(ctx context.Context, opts Options, app sdpcodec.App) (*Peer, error) {
 		return nil, fmt.Errorf("making the offer: %w", err)
 	}
 	p.local.App = app
+	if opts.Announce != "" {
+		if err := p.announce(opts.Announce); err != nil {
+			p.Close()
+			return nil, fmt.Errorf("announcing a data channel: %w", err)
+		}
+		p.announced = true
+	}
 	return p, nil
 }
 
@@ -125,7 +137,7 @@ func answer(ctx context.Context, opts Options, offer *sdpcodec.Blob, sdp string,
 	if err != nil {
 		return nil, err
 	}
-	p.foreign = foreign
+	p.foreign.Store(foreign)
 	err = p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp})
 	if err != nil {
 		p.Close()
@@ -225,6 +237,7 @@ func newPeer(opts Options, kind sdpcodec.Kind) (*Peer, error) {
 	}
 	p.main = newConn(p, dc)
 	p.channels.init()
+	p.app.init()
 	dc.OnOpen(func() { p.onOpen(dc) })
 	// Always set: pion closes incoming channels that nobody handles.
 	pc.OnDataChannel(p.onDataChannel)
@@ -322,7 +335,7 @@ func (p *Peer) Accept(answer *sdpcodec.Blob) error {
 	if answer.Kind == sdpcodec.Answer && !answer.Answers(p.local) {
 		return ErrOtherOffer
 	}
-	return p.accept(answer, answer.SDP)
+	return p.accept(answer, answer.SDP, false)
 }
 
 // AcceptForeign applies another program's answer to our offer, as
@@ -333,11 +346,13 @@ func (p *Peer) AcceptForeign(answer *sdpcodec.Foreign) error {
 	if err != nil {
 		return err
 	}
-	p.foreign = true
-	return p.accept(summary, func() string { return answer.SDP })
+	return p.accept(summary, func() string { return answer.SDP }, true)
 }
 
-func (p *Peer) accept(answer *sdpcodec.Blob, sdp func() string) error {
+// accept applies an answer; foreign says it is another program's. It is
+// set before the answer is applied: the connection may open, and read it,
+// before SetRemoteDescription returns.
+func (p *Peer) accept(answer *sdpcodec.Blob, sdp func() string, foreign bool) error {
 	if p.kind != sdpcodec.Offer {
 		return errors.New("only the offering peer accepts an answer")
 	}
@@ -362,10 +377,12 @@ func (p *Peer) accept(answer *sdpcodec.Blob, sdp func() string) error {
 	p.remote = answer // claimed: a concurrent Accept now gets an error
 	p.mu.Unlock()
 
+	p.foreign.Store(foreign)
 	err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp()})
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err != nil {
+		p.foreign.Store(false)
 		p.remote = nil
 		return fmt.Errorf("applying the answer: %w", err)
 	}
@@ -390,20 +407,36 @@ func (p *Peer) connectError(waited time.Duration) *ConnectError {
 	return e
 }
 
-// Connect waits until the data channel is open and returns it: channel 0,
-// the same [Conn] on every call. It fails with
-// a [*ConnectError] when the connection does not form in time, or with the
-// reason the peer ended.
+// Connect waits until the app's data channel is open and returns it, the
+// same [Conn] on every call: channel 0 with another pigeon, the channel
+// chosen as foreign.go says with another program ([Peer.Foreign]). It fails
+// with a [*ConnectError] when the connection does not form in time, or with
+// the reason the peer ended.
 func (p *Peer) Connect(ctx context.Context) (*Conn, error) {
 	select {
 	case <-p.opened:
+	case <-p.done:
+		return nil, p.Err()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if !p.foreign.Load() {
 		return p.main, nil
+	}
+	select {
+	case <-p.app.ready:
+		return p.app.conn, nil
 	case <-p.done:
 		return nil, p.Err()
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 }
+
+// Foreign reports whether the other side is another program than pigeon
+// (a browser page, pion's examples): its description was not a pigeon's.
+// It is known once the other side's description was applied.
+func (p *Peer) Foreign() bool { return p.foreign.Load() }
 
 // Opened is closed when the data channel is open.
 func (p *Peer) Opened() <-chan struct{} { return p.opened }
@@ -489,7 +522,9 @@ func (p *Peer) onOpen(dc *webrtc.DataChannel) {
 	}
 	p.mu.Unlock()
 	close(p.opened)
-	if !p.foreign {
+	if p.foreign.Load() {
+		p.watchForeign()
+	} else {
 		if p.kind == sdpcodec.Offer {
 			p.openControl()
 		}
@@ -531,7 +566,7 @@ func (p *Peer) onConnectionState(s webrtc.PeerConnectionState) {
 	if p.opts.OnState != nil {
 		p.opts.OnState(st)
 	}
-	if st == StateDisconnected && !p.foreign {
+	if st == StateDisconnected && !p.foreign.Load() {
 		// The other side may have moved: restart towards where it may be
 		// now, which it does too when it notices.
 		go p.restartNext()
@@ -613,6 +648,9 @@ func (p *Peer) finish(err error) bool {
 	others := p.channels.takeAll()
 	p.mu.Unlock()
 	close(p.done)
+	if p.app.chosen() && p.app.conn != p.main {
+		others = append(others, p.app.conn)
+	}
 	if rw != nil {
 		_ = rw.Close()
 	}

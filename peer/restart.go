@@ -119,7 +119,7 @@ func (p *Peer) Reconnect(b *sdpcodec.Blob) error {
 	}
 	session, ok := p.session()
 	switch {
-	case !ok || p.foreign:
+	case !ok || p.foreign.Load():
 		return ErrCannotReconnect
 	case b.Session != session:
 		return ErrOtherSession

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/pion/sdp/v3"
 )
 
 // Format names how a session description is written down.
@@ -54,7 +56,8 @@ type Foreign struct {
 // white space and quotes are ignored, and base64 may be wrapped.
 func ParseForeign(pasted string) (*Foreign, error) {
 	if len(pasted) > MaxInputLen {
-		return nil, fmt.Errorf("%w: %w", ErrForeign, ErrTooLong)
+		return nil, fmt.Errorf("%w: %w: it has %d bytes; a session description pigeon reads has at most %d",
+			ErrForeign, ErrTooLong, len(pasted), MaxInputLen)
 	}
 	if !utf8.ValidString(pasted) {
 		return nil, fmt.Errorf("%w: it is not valid UTF-8 text", ErrForeign)
@@ -142,6 +145,58 @@ func (f *Foreign) Summary() (*Blob, error) {
 		return nil, fmt.Errorf("%w: its SDP: %s", ErrForeign, why)
 	}
 	return b, nil
+}
+
+// Recognize tells which format pasted text is written in, by how it starts
+// once the white space, quotes and zero-width characters that carrying adds
+// are set aside: [FormatPigeon] for [Prefix] (in any case), [FormatJSON] for
+// "{", [FormatSDP] for "v=0", [FormatBase64JSON] for "eyJ" (base64 of
+// `{"`). It returns 0 for anything else. It reads only the start, so a
+// description of any length is told apart before a blob's length limits
+// apply; [Parse] or [ParseForeign] then read it.
+func Recognize(pasted string) Format {
+	head := pasted
+	if len(head) > 256 {
+		head = head[:256]
+	}
+	head = strings.TrimLeftFunc(head, func(r rune) bool { return unicode.IsSpace(r) || isZeroWidth(r) || isQuote(r) })
+	switch {
+	case strings.HasPrefix(head, "{"):
+		return FormatJSON
+	case strings.HasPrefix(head, "v=0"):
+		return FormatSDP
+	case strings.HasPrefix(head, "eyJ"):
+		return FormatBase64JSON
+	case strings.HasPrefix(Clean(head), Prefix):
+		return FormatPigeon
+	}
+	return 0
+}
+
+// Pigeon returns the blob a pigeon's description stands for, when another
+// program's format carries one: pigeon writes base64 JSON for programs that
+// do not read blobs (--format json), and a pigeon that reads it must still
+// run a pigeon session. A description is a pigeon's when a blob can carry
+// it whole ([FromSDP]: its ICE credentials are derived from its
+// fingerprint, which no other program does); its session name gives the
+// offer's app (chat when an older pigeon wrote none) or the answer's
+// binding (an answer without one is not taken as a pigeon's).
+func (f *Foreign) Pigeon() (*Blob, bool) {
+	b, err := fromSDP(f.Kind, f.SDP, true)
+	if err != nil {
+		return nil, false
+	}
+	var sd sdp.SessionDescription
+	named := sd.UnmarshalString(f.SDP) == nil && b.readSessionName(string(sd.SessionName))
+	switch {
+	case b.Kind == Offer && !named:
+		b.App = AppChat
+	case b.Kind == Answer && !named:
+		// An older pigeon's answer names no offer: it is read as
+		// another program's, which needs no binding.
+		return nil, false
+	}
+	return b, true
 }
 
 // Base64JSON writes a description as base64 of JSON {"type","sdp"}, the

@@ -83,3 +83,75 @@ func FuzzParseForeign(f *testing.F) {
 		}
 	})
 }
+
+// TestRecognize: the format is told from how the text starts, whatever its
+// length, so a browser's description is never judged by a blob's limits.
+func TestRecognize(t *testing.T) {
+	js, _ := json.Marshal(map[string]string{"type": "offer", "sdp": chromiumOffer})
+	long := Base64JSON(Offer, chromiumOffer+strings.Repeat("a=candidate:1 1 udp 1 192.0.2.9 9 typ host\r\n", 60))
+	cases := map[string]Format{
+		Base64JSON(Offer, chromiumOffer): FormatBase64JSON,
+		long:                             FormatBase64JSON,
+		"  \u200b\"" + long + "\"\n":     FormatBase64JSON,
+		string(js):                       FormatJSON,
+		chromiumOffer:                    FormatSDP,
+		"PIGEONEHQIXMKPO62ZDEFP6":        FormatPigeon,
+		" pigeon ehq":                    FormatPigeon,
+		"```\nPIGEONEHQ":                 FormatPigeon,
+		"hello":                          0,
+		"":                               0,
+	}
+	if len(long) < 3000 {
+		t.Fatalf("the long description has %d characters", len(long))
+	}
+	for text, want := range cases {
+		if got := Recognize(text); got != want {
+			t.Errorf("Recognize(%.40q) = %v, want %v", text, got, want)
+		}
+	}
+}
+
+// TestForeignPigeon: a pigeon's description written as base64 JSON reads
+// back as the blob it stands for, app and binding included; browsers' and
+// pion's descriptions are not taken for a pigeon's.
+func TestForeignPigeon(t *testing.T) {
+	offer := oneHostOffer()
+	offer.App = AppShare
+	f, err := ParseForeign(Base64JSON(Offer, offer.SDP()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok := f.Pigeon()
+	if !ok || got.App != AppShare || got.Fingerprint != offer.Fingerprint || len(got.Candidates) != 1 {
+		t.Fatalf("Pigeon() = %+v, %v", got, ok)
+	}
+	if name := f.Describe().Name; name != "pigeon" {
+		t.Errorf("program %q", name)
+	}
+
+	answer := oneHostOffer()
+	answer.Kind, answer.App, answer.Binding = Answer, 0, BindingOf(offer)
+	f, err = ParseForeign(Base64JSON(Answer, answer.SDP()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := f.Pigeon(); !ok || !got.Answers(offer) {
+		t.Fatalf("answer: Pigeon() = %+v, %v", got, ok)
+	}
+	// An answer whose session name was lost names no offer: another
+	// program's answer, then.
+	f.SDP = strings.Replace(f.SDP, "s=pigeon answer", "s=-", 1)
+	if _, ok := f.Pigeon(); ok {
+		t.Error("an answer without a binding was taken for a pigeon's")
+	}
+
+	for _, sdp := range []string{chromiumOffer} {
+		f, err := ParseForeign(sdp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := f.Pigeon(); ok {
+			t.Error("a browser's offer was taken for a pigeon's")
+		}
+	}
+}

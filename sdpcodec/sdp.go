@@ -46,7 +46,7 @@ func (b *Blob) SDP() string {
 	}
 	line("v=0")
 	line("o=- ", strconv.FormatUint(sessionID, 10), " 2 IN IP4 127.0.0.1")
-	line("s=-")
+	line("s=", b.sessionName())
 	line("t=0 0")
 	line("a=group:BUNDLE 0")
 	line("a=msid-semantic:WMS *")
@@ -64,6 +64,48 @@ func (b *Blob) SDP() string {
 	}
 	line("a=end-of-candidates")
 	return sb.String()
+}
+
+// sessionName is the rebuilt description's s= line: "pigeon" and the app
+// for an offer, "pigeon answer" and the binding for an answer, so that a
+// pigeon reading the other's description in another program's format (see
+// [Foreign.Pigeon]) knows what a blob would have told it. Other programs
+// ignore the session name.
+func (b *Blob) sessionName() string {
+	switch {
+	case b.Kind == Offer && b.App != 0:
+		return "pigeon " + b.App.String()
+	case b.Kind == Answer:
+		return fmt.Sprintf("pigeon answer %03x", b.Binding)
+	}
+	return "-"
+}
+
+// readSessionName sets the app of an offer or the binding of an answer
+// from the s= line [Blob.sessionName] writes, and reports whether it was
+// there.
+func (b *Blob) readSessionName(name string) bool {
+	rest, ok := strings.CutPrefix(name, "pigeon ")
+	if !ok {
+		return false
+	}
+	switch b.Kind {
+	case Offer:
+		for a := App(1); a <= maxApp; a++ {
+			if a.String() == rest {
+				b.App = a
+				return true
+			}
+		}
+	case Answer:
+		if hexBinding, ok := strings.CutPrefix(rest, "answer "); ok && len(hexBinding) == 3 {
+			if v, err := strconv.ParseUint(hexBinding, 16, 12); err == nil {
+				b.Binding = uint16(v)
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // candidateValue returns the value of the a=candidate line for the candidate at

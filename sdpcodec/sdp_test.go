@@ -26,7 +26,7 @@ func TestSDPTemplate(t *testing.T) {
 	want := strings.Join([]string{
 		"v=0",
 		"o=- 283686952306183 2 IN IP4 127.0.0.1",
-		"s=-",
+		"s=pigeon chat",
 		"t=0 0",
 		"a=group:BUNDLE 0",
 		"a=msid-semantic:WMS *",
