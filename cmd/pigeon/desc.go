@@ -2,18 +2,18 @@ package main
 
 import (
 	"encoding/base64"
-	"errors"
-	"strings"
 
 	"pigeon/peer"
 	"pigeon/sdpcodec"
 )
 
 // desc is a session description as a person brought it: a pigeon blob, or
-// another program's description (a browser page, pion's examples).
+// another program's description (a browser page, pion's examples). A
+// pigeon's description written in another program's format is a blob.
 type desc struct {
 	blob    *sdpcodec.Blob
 	foreign *sdpcodec.Foreign
+	format  sdpcodec.Format // as the other side wrote it
 }
 
 func (d desc) kind() sdpcodec.Kind {
@@ -23,31 +23,27 @@ func (d desc) kind() sdpcodec.Kind {
 	return d.blob.Kind
 }
 
-// parseDesc reads pasted text: a pigeon blob or, failing that, another
-// program's base64 JSON, JSON or raw SDP.
+// parseDesc reads pasted text: a pigeon blob, or another program's base64
+// JSON, JSON or raw SDP. The format is told from how the text starts, so a
+// browser's description of any length is read as one, not refused for
+// being longer than a blob.
 func parseDesc(text string) (desc, error) {
-	b, err := sdpcodec.Parse(text)
-	if err == nil {
-		return desc{blob: b}, nil
+	switch format := sdpcodec.Recognize(text); format {
+	case sdpcodec.FormatBase64JSON, sdpcodec.FormatJSON, sdpcodec.FormatSDP:
+		f, err := sdpcodec.ParseForeign(text)
+		if err != nil {
+			return desc{}, err
+		}
+		if b, ok := f.Pigeon(); ok {
+			return desc{blob: b, format: f.Format}, nil
+		}
+		return desc{foreign: f, format: f.Format}, nil
 	}
-	if !errors.Is(err, sdpcodec.ErrNotBlob) {
+	b, err := sdpcodec.Parse(text)
+	if err != nil {
 		return desc{}, err
 	}
-	f, ferr := sdpcodec.ParseForeign(text)
-	if ferr == nil {
-		return desc{foreign: f}, nil
-	}
-	if looksForeign(text) {
-		return desc{}, ferr
-	}
-	return desc{}, err
-}
-
-// looksForeign reports whether text starts like another program's
-// description, so that its own error explains it best.
-func looksForeign(text string) bool {
-	t := strings.TrimLeft(text, " \t\r\n\"'`")
-	return strings.HasPrefix(t, "{") || strings.HasPrefix(t, "v=0") || strings.HasPrefix(t, "eyJ")
+	return desc{blob: b, format: sdpcodec.FormatPigeon}, nil
 }
 
 // accept applies an answer to our offer.
@@ -68,8 +64,8 @@ func (ss *session) outputFormat(answering *desc) sdpcodec.Format {
 	case "json":
 		return sdpcodec.FormatBase64JSON
 	}
-	if answering != nil && answering.foreign != nil {
-		return answering.foreign.Format
+	if answering != nil && answering.format != 0 {
+		return answering.format
 	}
 	return sdpcodec.FormatPigeon
 }
