@@ -39,13 +39,13 @@ type Peer struct {
 	opened chan struct{} // closed once channel 0 is open and detached
 	done   chan struct{} // closed once the peer has ended; err says why
 
-	foreign atomic.Bool           // the other side is not pigeon: no restarts
+	foreign atomic.Bool // the other side is not pigeon: no restarts
 	// announced: our offer announced a channel for other programs
 	// (Options.Announce); app is the channel the app runs over with them
 	// (foreign.go).
 	announced bool
 	app       appChannel
-	se      *webrtc.SettingEngine // pion's copy, for restart credentials
+	se        *webrtc.SettingEngine // pion's copy, for restart credentials
 
 	restartMu   sync.Mutex // serializes ICE restarts; guards the fields below
 	gen         uint16
