@@ -54,6 +54,9 @@ type Options struct {
 	Format func(line []byte) []byte
 	// ByeTimeout bounds the wait for the peer to confirm our goodbye.
 	ByeTimeout time.Duration
+	// OnBinary, if set, is told the size of each binary message a program
+	// that is not pigeon sends ([RunPlain]), which is not written out.
+	OnBinary func(size int)
 }
 
 // Run chats over conn until either side leaves: it sends the fragments from

@@ -208,3 +208,12 @@ func (c *Conn) Close() error {
 	})
 	return err
 }
+
+// Label is the channel's label: "pigeon" for pigeon's own channels, the
+// other program's for a channel it announced.
+func (c *Conn) Label() string {
+	if dc, ok := c.q.(*webrtc.DataChannel); ok {
+		return dc.Label()
+	}
+	return ""
+}

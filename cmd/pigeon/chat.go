@@ -11,6 +11,7 @@ import (
 
 	"pigeon/chat"
 	"pigeon/sdpcodec"
+	"pigeon/transfer"
 )
 
 func chatCommand(s *streams) *cli.Command {
@@ -68,13 +69,24 @@ func runChat(ss *session, lines <-chan chat.Fragment) error {
 	if ss.interactive {
 		fmt.Fprintln(ss.s.errOut, "pigeon: type a line and press Enter to send it; Ctrl-D or /quit ends the chat")
 	}
-	ending, err := chat.Run(ss.c.Context, conn, lines, ss.s.out, opts)
+	var ending chat.Ending
+	if conn.Plain() {
+		opts.OnBinary = func(size int) {
+			fmt.Fprintf(ss.s.errOut, "pigeon: the other side sent a binary message (%s), not shown: a chat shows text messages\n", transfer.FormatSize(int64(size)))
+		}
+		ending, err = chat.RunPlain(ss.c.Context, conn, lines, ss.s.out, opts)
+	} else {
+		ending, err = chat.Run(ss.c.Context, conn, lines, ss.s.out, opts)
+	}
 	if err != nil {
 		return err
 	}
-	if ending == chat.PeerLeft {
+	switch {
+	case ending == chat.PeerLeft && conn.Plain():
+		fmt.Fprintln(ss.s.errOut, "pigeon: the other side closed the chat")
+	case ending == chat.PeerLeft:
 		fmt.Fprintln(ss.s.errOut, "pigeon: the peer left the chat")
-	} else {
+	default:
 		fmt.Fprintln(ss.s.errOut, "pigeon: chat ended")
 	}
 	return nil

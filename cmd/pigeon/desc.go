@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/base64"
+	"fmt"
 
 	"pigeon/peer"
 	"pigeon/sdpcodec"
@@ -46,12 +47,20 @@ func parseDesc(text string) (desc, error) {
 	return desc{blob: b, format: sdpcodec.FormatPigeon}, nil
 }
 
-// accept applies an answer to our offer.
+// accept applies an answer to our offer. Only a chat runs with another
+// program than pigeon.
 func (ss *session) accept(d desc) error {
-	if d.foreign != nil {
-		return ss.p.AcceptForeign(d.foreign)
+	if d.foreign == nil {
+		return ss.p.Accept(d.blob)
 	}
-	return ss.p.Accept(d.blob)
+	if app := ss.p.Local().App; app != sdpcodec.AppChat {
+		return fmt.Errorf("%w: the answer comes from %s, and `pigeon %s` needs pigeon at the other end", errNeedsPigeon, d.foreign.Describe().Name, app)
+	}
+	if err := ss.p.AcceptForeign(d.foreign); err != nil {
+		return err
+	}
+	ss.foreign = d.foreign
+	return nil
 }
 
 // outputFormat is how our description is written for the other side: as

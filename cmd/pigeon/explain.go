@@ -112,6 +112,8 @@ func explain(err error) (msg, hint string) {
 		hint = "give a PNG or JPEG screenshot or photo of the QR code, or the blob as text"
 	case errors.Is(err, errNotVerified):
 		hint = "nothing was sent or shown; carry new blobs by a channel you trust, and compare the codes again"
+	case errors.Is(err, errNeedsPigeon):
+		hint = "run `pigeon join` on the other computer; with a browser page or another WebRTC program, pigeon can only chat (`pigeon chat --format json`, or `pigeon join` with its offer)"
 	case errors.Is(err, errListenNotShare):
 		hint = "give --listen only to join an offer made by `pigeon share`; join this one without it"
 	case errors.As(err, &le):

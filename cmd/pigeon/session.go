@@ -25,6 +25,9 @@ type session struct {
 	ask            *bufio.Reader
 	askInteractive bool
 	p              *peer.Peer
+	// foreign is the other side's description when it is another
+	// program's (a browser page): the chat is plain text then.
+	foreign *sdpcodec.Foreign
 }
 
 func newSession(c *cli.Context, s *streams) *session {
@@ -111,13 +114,22 @@ func (ss *session) offer(app sdpcodec.App) error {
 	if err != nil {
 		return err
 	}
+	format := ss.outputFormat(nil)
+	if format != sdpcodec.FormatPigeon {
+		// For a browser page or another program, whose ondatachannel
+		// waits for a channel; a pigeon that reads it closes it.
+		opts.Announce = app.String()
+		if app != sdpcodec.AppChat {
+			fmt.Fprintf(ss.s.errOut, "pigeon: note: `pigeon %s` needs pigeon at the other end; a browser page or another WebRTC program can only chat (`pigeon chat --format json`)\n", app)
+		}
+	}
 	p, err := peer.Offer(ss.c.Context, opts, app)
 	if err != nil {
 		return err
 	}
 	ss.p = p
 	warnGather(ss.s, p)
-	text, err := localText(p, ss.outputFormat(nil))
+	text, err := localText(p, format)
 	if err != nil {
 		return err
 	}
@@ -165,6 +177,9 @@ func (ss *session) join(check func(sdpcodec.App) error) (sdpcodec.App, error) {
 			return peer.ErrNotOffer
 		}
 		if d.blob == nil {
+			if ss.c.IsSet("listen") {
+				return fmt.Errorf("%w: the offer comes from %s, and --listen needs an offer from `pigeon share`", errNeedsPigeon, d.foreign.Describe().Name)
+			}
 			return check(sdpcodec.AppChat) // another program's offer names no app
 		}
 		return check(d.blob.App)
@@ -195,6 +210,7 @@ func (ss *session) join(check func(sdpcodec.App) error) (sdpcodec.App, error) {
 		return 0, err
 	}
 	if offer.foreign != nil {
+		ss.foreign = offer.foreign
 		ss.p, err = peer.AnswerForeign(ss.c.Context, opts, offer.foreign)
 	} else {
 		ss.p, err = peer.Answer(ss.c.Context, opts, offer.blob)
@@ -229,6 +245,9 @@ func (ss *session) connect() (*peer.Conn, error) {
 			since = "made"
 		}
 		fmt.Fprintf(ss.s.errOut, "pigeon: connected: %s, open %s after the answer was %s\n", path, durationText(path.Setup), since)
+	}
+	if ss.foreign != nil {
+		fmt.Fprintf(ss.s.errOut, "pigeon: the other side is %s, not pigeon: %s\n", ss.foreign.Describe().Name, channelText(conn))
 	}
 	code := ss.p.VerificationCode()
 	if !ss.c.Bool("verify") {
@@ -326,6 +345,17 @@ func argumentDesc(c *cli.Context) (desc, error) {
 	}
 	return parseDesc(strings.Join(args, ""))
 }
+
+// channelText says what the app's channel with another program is.
+func channelText(conn *peer.Conn) string {
+	if !conn.Plain() {
+		return "it speaks pigeon's chat over channel 0"
+	}
+	return fmt.Sprintf("the chat runs over its data channel %q, one text message a line", conn.Label())
+}
+
+// errNeedsPigeon: an app other than chat met another program.
+var errNeedsPigeon = errors.New("the other side is not pigeon")
 
 // errUnsupportedApp is an offer for an app this pigeon cannot run.
 var errUnsupportedApp = errors.New("this pigeon cannot join that kind of session")
