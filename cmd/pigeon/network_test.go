@@ -234,6 +234,13 @@ func TestNetwork(t *testing.T) {
 		}
 	})
 
+	// a''. pion's examples/data-channels answers a chat offered for other
+	// programs (pionexample_test.go).
+	t.Run("pion-data-channels", func(t *testing.T) {
+		t.Parallel()
+		testPionDataChannels(t)
+	})
+
 	// b. Behind endpoint-independent NATs with a STUN server: each side
 	// sends from the mapping STUN found (srflx) to the other's router. The
 	// remote end is srflx as the blob named it, or prflx if pion learned
