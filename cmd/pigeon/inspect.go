@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"strconv"
 
 	"github.com/urfave/cli/v2"
 
 	"pigeon/sdpcodec"
+	"pigeon/transfer"
 )
 
 func inspectCommand(s *streams) *cli.Command {
@@ -39,7 +41,7 @@ func inspectCommand(s *streams) *cli.Command {
 			if d.foreign != nil {
 				return describeForeign(s.out, d.foreign)
 			}
-			return describeBlob(s.out, d.blob)
+			return describeBlob(s.out, d.blob, d.format)
 		},
 	}
 }
@@ -59,14 +61,18 @@ func inspectInput(c *cli.Context, s *streams) (desc, error) {
 		func(desc) error { return nil })
 }
 
-func describeBlob(w io.Writer, b *sdpcodec.Blob) error {
+func describeBlob(w io.Writer, b *sdpcodec.Blob, format sdpcodec.Format) error {
 	text, err := b.Encode()
 	if err != nil {
 		return err
 	}
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "kind:         %s\n", b.Kind)
-	fmt.Fprintf(bw, "format:       %s, version %d\n", sdpcodec.FormatPigeon, sdpcodec.Version)
+	if format == sdpcodec.FormatPigeon || format == 0 {
+		fmt.Fprintf(bw, "format:       %s, version %d\n", sdpcodec.FormatPigeon, sdpcodec.Version)
+	} else {
+		fmt.Fprintf(bw, "format:       %s, written by pigeon for other programs (as a blob: %d characters)\n", format, len(text))
+	}
 	switch b.Kind {
 	case sdpcodec.Offer:
 		fmt.Fprintf(bw, "app:          %s\n", b.App)
@@ -81,7 +87,9 @@ func describeBlob(w io.Writer, b *sdpcodec.Blob) error {
 		fmt.Fprintf(bw, "from:         the %s\n", from)
 		fmt.Fprintf(bw, "generation:   %d (ICE restart number)\n", b.Generation)
 	}
-	fmt.Fprintf(bw, "size:         %d characters (%d bytes)\n", len(text), (len(text)-len(sdpcodec.Prefix))*5/8)
+	if format == sdpcodec.FormatPigeon || format == 0 {
+		fmt.Fprintf(bw, "size:         %d characters (%d bytes)\n", len(text), (len(text)-len(sdpcodec.Prefix))*5/8)
+	}
 	describeCommon(bw, b)
 	return bw.Flush()
 }
@@ -91,12 +99,31 @@ func describeForeign(w io.Writer, f *sdpcodec.Foreign) error {
 	if err != nil {
 		return err
 	}
+	pr := f.Describe()
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "kind:         %s\n", f.Kind)
 	fmt.Fprintf(bw, "format:       %s (another program's session description)\n", f.Format)
-	fmt.Fprintf(bw, "size:         %d characters of SDP\n", len(f.SDP))
+	fmt.Fprintf(bw, "program:      %s\n", pr.Name)
+	fmt.Fprintf(bw, "size:         %d characters of SDP, %d as base64 JSON\n", len(f.SDP), len(sdpcodec.Base64JSON(f.Kind, f.SDP)))
+	fmt.Fprintf(bw, "channels:     %s\n", channelSetup(pr))
 	describeCommon(bw, b)
 	return bw.Flush()
+}
+
+// channelSetup says how a description sets up its data channels.
+func channelSetup(pr sdpcodec.Program) string {
+	if pr.SCTPPort == 0 {
+		return "none: it has no data channel section (a=sctp-port)"
+	}
+	size := "64 KiB (it names no a=max-message-size)"
+	if pr.MaxMessageSize > 0 {
+		size = transfer.FormatSize(int64(pr.MaxMessageSize))
+	}
+	role := map[string]string{"actpass": "either DTLS role", "active": "DTLS client", "passive": "DTLS server"}[pr.Setup]
+	if role == "" {
+		role = "DTLS role " + strconv.Quote(pr.Setup)
+	}
+	return fmt.Sprintf("SCTP port %d, messages up to %s, %s; channels are announced once connected (DCEP) or agreed on beforehand, never listed here", pr.SCTPPort, size, role)
 }
 
 func describeCommon(w io.Writer, b *sdpcodec.Blob) {
@@ -105,6 +132,10 @@ func describeCommon(w io.Writer, b *sdpcodec.Blob) {
 	}
 	fmt.Fprintf(w, "candidates:   %d\n", len(b.Candidates))
 	for i, cand := range b.Candidates {
-		fmt.Fprintf(w, "  %d. %s\n", i+1, cand)
+		note := ""
+		if cand.Hostname != "" {
+			note = " (an mDNS name: its address is resolved on the LAN when connecting)"
+		}
+		fmt.Fprintf(w, "  %d. %s%s\n", i+1, cand, note)
 	}
 }
