@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"path/filepath"
 	"strings"
 	"time"
@@ -258,6 +259,9 @@ func prompt(ctx context.Context, br *bufio.Reader, w io.Writer, interactive bool
 				continue // raw SDP: it ends with an empty line
 			}
 			d, err := parseDesc(string(text))
+			if err != nil && interactive {
+				err = cutByTerminal(r.line, err)
+			}
 			if errors.Is(err, sdpcodec.ErrTruncated) && more && !blankLine {
 				continue // a wrapped paste: the rest is on the next line
 			}
@@ -281,6 +285,34 @@ func prompt(ctx context.Context, br *bufio.Reader, w io.Writer, interactive bool
 			break
 		}
 	}
+}
+
+// Terminals pass a line of at most this many characters to a program that
+// reads it (the rest of a longer paste is dropped): 4,096 on Linux with its
+// newline, 1,024 on macOS. A browser's description is 1,000 to 3,000.
+var terminalLineLimits = []int{1023, 1024, 4095, 4096}
+
+// terminalCutError means a line that did not read stopped exactly where a
+// terminal cuts lines: the terminal dropped the rest of the paste.
+type terminalCutError struct {
+	n   int
+	err error
+}
+
+func (e *terminalCutError) Error() string {
+	return fmt.Sprintf("the terminal cut the paste at %d characters, where it cuts every line (%v)", e.n, e.err)
+}
+
+func (e *terminalCutError) Unwrap() error { return e.err }
+
+// cutByTerminal says so when err is about a line of a length terminals
+// cut pastes at.
+func cutByTerminal(line []byte, err error) error {
+	n := len(bytes.TrimRight(line, "\r\n"))
+	if slices.Contains(terminalLineLimits, n) {
+		return &terminalCutError{n, err}
+	}
+	return err
 }
 
 type lineResult struct {

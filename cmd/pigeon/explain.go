@@ -25,8 +25,11 @@ func explain(err error) (msg, hint string) {
 		pe *transfer.PeerError
 		te *transferError
 		se *transfer.SpaceError
+		ct *terminalCutError
 	)
 	switch {
+	case errors.As(err, &ct):
+		hint = "give it to pigeon another way: save it to a file and use --in FILE, pipe it in (pigeon join < offer.txt), or pass it as the argument"
 	case errors.As(err, &ue):
 		hint = "run `pigeon --help` or `pigeon COMMAND --help` to see how to call it"
 	case errors.As(err, &ve):
