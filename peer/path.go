@@ -17,6 +17,9 @@ type Endpoint struct {
 	Protocol string // udp or tcp
 	Address  string
 	Port     uint16
+	// Name is the mDNS name (.local) the other side's description gave
+	// for Address, when it gave one and it was resolved on the LAN.
+	Name string
 }
 
 func (e Endpoint) String() string {
@@ -58,9 +61,15 @@ func (p *Peer) Path() (Path, error) {
 	p.mu.Lock()
 	setup := p.openedAt.Sub(p.started)
 	p.mu.Unlock()
+	remote := Endpoint{Type: pair.Remote.Typ.String(), Protocol: pair.Remote.Protocol.String(), Address: pair.Remote.Address, Port: pair.Remote.Port}
+	for name, addr := range p.names {
+		if addr.String() == remote.Address {
+			remote.Name = name
+		}
+	}
 	return Path{
-		Local:       Endpoint{pair.Local.Typ.String(), pair.Local.Protocol.String(), pair.Local.Address, pair.Local.Port},
-		Remote:      Endpoint{pair.Remote.Typ.String(), pair.Remote.Protocol.String(), pair.Remote.Address, pair.Remote.Port},
+		Local:       Endpoint{Type: pair.Local.Typ.String(), Protocol: pair.Local.Protocol.String(), Address: pair.Local.Address, Port: pair.Local.Port},
+		Remote:      remote,
 		Setup:       setup,
 		SameMachine: pair.Remote.Typ == webrtc.ICECandidateTypeHost && isLocalAddress(pair.Remote.Address),
 	}, nil

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -45,6 +46,9 @@ type Peer struct {
 	// (foreign.go).
 	announced bool
 	app       appChannel
+	// names are the other side's mDNS names that resolved before its
+	// description was applied (mdns.go); set once, before the connection.
+	names map[string]netip.Addr
 	se        *webrtc.SettingEngine // pion's copy, for restart credentials
 
 	restartMu   sync.Mutex // serializes ICE restarts; guards the fields below
@@ -138,6 +142,7 @@ func answer(ctx context.Context, opts Options, offer *sdpcodec.Blob, sdp string,
 		return nil, err
 	}
 	p.foreign.Store(foreign)
+	sdp = p.resolveNames(ctx, sdp)
 	err = p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp})
 	if err != nil {
 		p.Close()
@@ -378,7 +383,7 @@ func (p *Peer) accept(answer *sdpcodec.Blob, sdp func() string, foreign bool) er
 	p.mu.Unlock()
 
 	p.foreign.Store(foreign)
-	err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp()})
+	err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: p.resolveNames(context.Background(), sdp())})
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err != nil {

@@ -214,10 +214,10 @@ func TestNetwork(t *testing.T) {
 	})
 
 	// a'. The same LAN with --mdns on both sides: the blobs name the hosts
-	// by random .local names, resolved by multicast DNS on the LAN, and
-	// they connect from a host candidate with such a name (the remote end
-	// is host, or prflx when pion learned it from checks before the name
-	// was resolved).
+	// by random .local names, resolved by multicast DNS on the LAN before
+	// the other's blob is applied, and they connect from a host candidate
+	// with such a name to the other's host candidate at the address its
+	// name resolved to (peer/mdns.go).
 	t.Run("offline-lan-mdns", func(t *testing.T) {
 		t.Parallel()
 		lab := newLab(t)
@@ -228,8 +228,9 @@ func TestNetwork(t *testing.T) {
 			p   path
 		}{{"chat", chat}, {"join", join}} {
 			local, _, _ := strings.Cut(strings.TrimPrefix(c.p.line, "pigeon: connected: "), " <-> ")
-			if c.p.localType != "host" || !strings.Contains(local, ".local:") || (c.p.remoteType != "host" && c.p.remoteType != "prflx") {
-				t.Errorf("%s: path %q, want a .local host candidate to host or prflx", c.who, c.p.line)
+			if c.p.localType != "host" || !strings.Contains(local, ".local:") || c.p.remoteType != "host" || !c.p.remoteAddr.IsValid() ||
+				!regexp.MustCompile(`; the other side's address was behind the mDNS name [0-9a-f-]+\.local, resolved on the LAN$`).MatchString(c.p.line) {
+				t.Errorf("%s: path %q, want a .local host candidate to the address the other's name resolved to", c.who, c.p.line)
 			}
 		}
 	})

@@ -244,7 +244,11 @@ func (ss *session) connect() (*peer.Conn, error) {
 		if ss.p.Local().Kind == sdpcodec.Answer {
 			since = "made"
 		}
-		fmt.Fprintf(ss.s.errOut, "pigeon: connected: %s, open %s after the answer was %s\n", path, durationText(path.Setup), since)
+		named := ""
+		if path.Remote.Name != "" {
+			named = fmt.Sprintf("; the other side's address was behind the mDNS name %s, resolved on the LAN", path.Remote.Name)
+		}
+		fmt.Fprintf(ss.s.errOut, "pigeon: connected: %s, open %s after the answer was %s%s\n", path, durationText(path.Setup), since, named)
 	}
 	if ss.foreign != nil {
 		fmt.Fprintf(ss.s.errOut, "pigeon: the other side is %s, not pigeon: %s\n", ss.foreign.Describe().Name, channelText(conn))
