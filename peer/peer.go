@@ -49,7 +49,7 @@ type Peer struct {
 	// names are the other side's mDNS names that resolved before its
 	// description was applied (mdns.go); set once, before the connection.
 	names map[string]netip.Addr
-	se        *webrtc.SettingEngine // pion's copy, for restart credentials
+	se    *webrtc.SettingEngine // pion's copy, for restart credentials
 
 	restartMu   sync.Mutex // serializes ICE restarts; guards the fields below
 	gen         uint16
