@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"pigeon/internal/testenv"
 )
 
 // A browser is the program pigeon most often meets besides itself: these
@@ -200,7 +202,7 @@ func startPage(t *testing.T) *browserPage {
 	chromium := "/usr/bin/chromium"
 	if _, err := os.Stat(chromium); err != nil {
 		if chromium, err = exec.LookPath("chromium"); err != nil {
-			t.Skip("Chromium is not installed (no /usr/bin/chromium and no chromium on $PATH): on Debian, apt-get install chromium")
+			testenv.Unavailable(t, "Chromium is not installed (no /usr/bin/chromium and no chromium on $PATH): on Debian, apt-get install chromium")
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), browserBudget)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"pigeon/internal/testenv"
 )
 
 // TestReceiveFlushes follows the system calls of `pigeon join` with
@@ -25,7 +27,7 @@ func TestReceiveFlushes(t *testing.T) {
 	t.Parallel()
 	strace, err := exec.LookPath("strace")
 	if err != nil {
-		t.Skip("needs strace")
+		testenv.Unavailable(t, "needs strace (apt-get install strace)")
 	}
 	bin, err := exec.LookPath("pigeon")
 	if err != nil {
@@ -97,7 +99,7 @@ func tracedTransfer(t *testing.T, strace, bin, src string) []traceCall {
 	defer timer.Stop()
 	if err := join.Run(); err != nil {
 		if strings.Contains(joinErr.String(), "ptrace") {
-			t.Skipf("strace cannot trace here: %s", joinErr.String())
+			testenv.Unavailable(t, "strace cannot trace here: %s", joinErr.String())
 		}
 		t.Fatalf("pigeon join under strace: %v\n%s", err, joinErr.String())
 	}

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"pigeon/internal/testenv"
 )
 
 // Host is a computer of the lab: a network namespace with its loopback
@@ -74,7 +76,7 @@ func (h *Host) IP(args ...string) {
 func (h *Host) IPTables(args ...string) {
 	h.lab.t.Helper()
 	if _, err := exec.LookPath("iptables"); err != nil {
-		h.lab.t.Skip("netlab: needs the iptables command (apt-get install iptables)")
+		testenv.Unavailable(h.lab.t, "netlab: needs the iptables command (apt-get install iptables)")
 	}
 	h.Run("iptables", append([]string{"-w"}, args...)...)
 }

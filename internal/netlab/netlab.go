@@ -29,6 +29,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"pigeon/internal/testenv"
 )
 
 // namePrefix starts the name of every namespace a lab makes.
@@ -60,10 +62,10 @@ type Lab struct {
 func New(t testing.TB) *Lab {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("netlab: needs root to make network namespaces")
+		testenv.Unavailable(t, "netlab: needs root to make network namespaces")
 	}
 	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("netlab: needs the ip command (apt-get install iproute2)")
+		testenv.Unavailable(t, "netlab: needs the ip command (apt-get install iproute2)")
 	}
 	sweepOnce.Do(sweep)
 	return &Lab{

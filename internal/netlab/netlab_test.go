@@ -12,6 +12,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"pigeon/internal/netlab"
+	"pigeon/internal/testenv"
 )
 
 func TestMain(m *testing.M) {
@@ -123,7 +124,7 @@ func TestIsolation(t *testing.T) {
 // has ended.
 func TestCleanup(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("needs root to make network namespaces")
+		testenv.Unavailable(t, "needs root to make network namespaces")
 	}
 	var prefix string
 	var proc *netlab.Proc
