@@ -11,7 +11,7 @@ import (
 // session description and of how it sets up data channels.
 type Program struct {
 	// Name guesses the program from the marks each leaves in its
-	// descriptions: "pigeon", "Firefox 153.0", "a browser built on
+	// descriptions: "pigeon", "Firefox", "a browser built on
 	// libwebrtc (Chromium, Chrome, Edge, Safari)", "pion (Go)", or
 	// "unknown".
 	Name string
@@ -72,9 +72,8 @@ func programName(f *Foreign, sd *sdp.SessionDescription) string {
 		return "pigeon"
 	}
 	o := sd.Origin
-	if rest, ok := strings.CutPrefix(o.Username, "mozilla...THIS_IS_SDPARTA-"); ok {
-		return "Firefox " + rest
-	}
+	// Firefox writes "mozilla...THIS_IS_SDPARTA-99.0" whatever its
+	// version (frozen since Firefox 100), so the version says nothing.
 	if strings.HasPrefix(o.Username, "mozilla") {
 		return "Firefox"
 	}

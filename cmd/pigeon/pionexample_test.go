@@ -61,6 +61,7 @@ func testPionDataChannels(t *testing.T) {
 	if !ok {
 		t.Fatal("pion's example printed no answer")
 	}
+	t.Logf("pion's answer: %d characters of base64 JSON; pigeon's offer: %d", len(line), len(strings.TrimSpace(string(offerText))))
 	if err := os.WriteFile(answer+".tmp", []byte(line+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
