@@ -243,6 +243,13 @@ func TestNetwork(t *testing.T) {
 		testPionDataChannels(t)
 	})
 
+	// a'''. Chromium on one computer of the LAN, pigeon on the other: the
+	// browser's mDNS names are resolved (tutorial_test.go).
+	t.Run("browser-lan-mdns", func(t *testing.T) {
+		t.Parallel()
+		testTutorialOnLAN(t)
+	})
+
 	// b. Behind endpoint-independent NATs with a STUN server: each side
 	// sends from the mapping STUN found (srflx) to the other's router. The
 	// remote end is srflx as the blob named it, or prflx if pion learned

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"pigeon/internal/browser"
+	"pigeon/internal/netlab"
 )
 
 // The page a WebRTC tutorial writes (internal/browser's tutorial page:
@@ -124,4 +126,70 @@ func talkToTutorial(t *testing.T, ctx context.Context, page *browser.Page, p *pi
 	if strings.Contains(p.stderr.String(), "pigeon: error") {
 		t.Errorf("pigeon reported an error")
 	}
+}
+
+// testTutorialOnLAN: Chromium on one computer of a LAN, pigeon on another
+// (network namespaces), the browser with its default mDNS names: pigeon
+// resolves the browser's name on the LAN and reaches it at its own host
+// candidate, whichever side offers, and its path report says so.
+func testTutorialOnLAN(t *testing.T) {
+	// A home LAN: a router (with no way out, as every lab) is the
+	// default route. Chromium gathers candidates on the interface of its
+	// default route only, unless the page may use the camera: without
+	// one it offers none.
+	lab := newLab(t)
+	lan := lab.LAN("lan", "192.168.41.0/24")
+	router := lab.Router("router", lab.LAN("wan", "198.51.100.0/24"), lan, netlab.EndpointIndependent)
+	a, b := lab.Host("a"), lab.Host("b")
+	lan.Attach(a, "eth0")
+	lan.Attach(b, "eth0")
+	a.DefaultRoute(router.LAN.Addr)
+	b.DefaultRoute(router.LAN.Addr)
+	page := browser.StartIn(t, browser.Chromium, b.NS)
+	bin := pigeonPath(t)
+	named := regexp.MustCompile(`^pigeon: connected: host 192\.168\.41\.2:\d+ <-> host 192\.168\.41\.3:\d+ over udp, .*; the other side's address was behind the mDNS name [0-9a-f-]+\.local, resolved on the LAN$`)
+	for _, pigeonOffers := range []bool{false, true} {
+		page.Open(browser.TutorialFile(t))
+		dir := t.TempDir()
+		offer, answer := filepath.Join(dir, "offer"), filepath.Join(dir, "answer")
+		var p *netlab.Proc
+		if pigeonOffers {
+			p = a.Start(60*time.Second, bin, "chat", "--format", "json", "--out", offer, "--in", answer)
+			waitFile(t, offer, 10*time.Second)
+			page.Fill("textbox", "Remote description", strings.TrimSpace(readText(t, offer)))
+			page.Click("button", "Create answer")
+			placeFile(t, answer, page.WaitText("textbox", "Local description", "eyJ", 20*time.Second))
+		} else {
+			page.Click("button", "Create offer")
+			placeFile(t, offer, page.WaitText("textbox", "Local description", "eyJ", 20*time.Second))
+			p = a.Start(60*time.Second, bin, "join", "--in", offer, "--out", answer)
+			waitFile(t, answer, 10*time.Second)
+			page.Fill("textbox", "Remote description", strings.TrimSpace(readText(t, answer)))
+			page.Click("button", "Accept answer")
+		}
+		page.WaitText("status", "Connection", "connected, channel open", 20*time.Second)
+		line, _, ok := p.WaitStderr(named, 10*time.Second)
+		if !ok {
+			t.Fatalf("pigeon offers %v: no path to the browser's resolved host candidate:\n%s", pigeonOffers, p.Stderr())
+		}
+		t.Logf("pigeon offers %v: %s", pigeonOffers, line)
+		page.Fill("textbox", "Message", "hello across the LAN")
+		page.Click("button", "Send")
+		if _, _, ok := p.WaitStdout(regexp.MustCompile(`^hello across the LAN$`), 10*time.Second); !ok {
+			t.Fatalf("the line did not reach pigeon:\n%s", p.Stderr())
+		}
+		page.Click("button", "Close")
+		if code, err := p.Wait(15 * time.Second); err != nil || code != 0 {
+			t.Fatalf("pigeon: exit %d, %v\n%s", code, err, p.Stderr())
+		}
+	}
+}
+
+func readText(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
 }

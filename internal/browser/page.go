@@ -79,6 +79,20 @@ type reply struct {
 // the page's state and the browser's and the driver's output.
 func Start(t testing.TB, browser string) *Page {
 	t.Helper()
+	return start(t, browser, nil)
+}
+
+// StartIn is [Start] with the browser in the network namespace ns (a host
+// of package netlab): it sees only that host's interfaces. Open pages
+// from [TutorialFile] there: a server on this machine's loopback is out
+// of its reach.
+func StartIn(t testing.TB, browser, ns string) *Page {
+	t.Helper()
+	return start(t, browser, []string{"ip", "netns", "exec", ns})
+}
+
+func start(t testing.TB, browser string, prefix []string) *Page {
+	t.Helper()
 	exe, err := browserPath(browser)
 	if err != nil {
 		unavailable(t, "%v", err)
@@ -98,7 +112,8 @@ func Start(t testing.TB, browser string) *Page {
 		answers: make(chan reply, 16),
 		exited:  make(chan struct{}),
 	}
-	p.cmd = exec.Command(node, "driver.mjs", browser, exe, t.TempDir())
+	args := append(prefix, node, "driver.mjs", browser, exe, t.TempDir())
+	p.cmd = exec.Command(args[0], args[1:]...)
 	p.cmd.Dir = dir
 	p.cmd.Env = append(os.Environ(), "MOZ_CRASHREPORTER_DISABLE=1")
 	p.cmd.Stderr = &p.output

@@ -4,6 +4,8 @@ import (
 	_ "embed"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
 )
@@ -26,6 +28,18 @@ func TutorialURL(t testing.TB) string {
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL + "/"
+}
+
+// TutorialFile writes tutorial.html into the test's temporary folder and
+// returns its file:// URL, for a browser that cannot reach this machine's
+// loopback ([StartIn]).
+func TutorialFile(t testing.TB) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "tutorial.html")
+	if err := os.WriteFile(path, tutorialPage, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return "file://" + path
 }
 
 // killGroup kills what is left of the process group pid leads.
