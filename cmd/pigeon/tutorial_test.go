@@ -123,6 +123,16 @@ func talkToTutorial(t *testing.T, ctx context.Context, page *browser.Page, p *pi
 	page.Fill("textbox", "Message", "hello from "+name)
 	page.Click("button", "Send")
 	waitUntil(t, ctx, "the page's line reaches pigeon", func() bool { return p.stdout.String() == "hello from "+name+"\n" })
+
+	// A binary message (the tutorial page has no control for one) is
+	// reported on standard error, not printed among the lines.
+	page.Eval(`dc.send(new Uint8Array([0, 1, 2])), ""`)
+	waitUntil(t, ctx, "pigeon reports the binary message", func() bool {
+		return strings.Contains(p.stderr.String(), "pigeon: the other side sent a binary message (3 B), not shown: a chat shows text messages\n")
+	})
+	if got := p.stdout.String(); got != "hello from "+name+"\n" {
+		t.Errorf("pigeon printed %q", got)
+	}
 	if strings.Contains(p.stderr.String(), "pigeon: error") {
 		t.Errorf("pigeon reported an error")
 	}
