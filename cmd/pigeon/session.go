@@ -180,6 +180,9 @@ func (ss *session) join(check func(sdpcodec.App) error) (sdpcodec.App, error) {
 			if ss.c.IsSet("listen") {
 				return fmt.Errorf("%w: the offer comes from %s, and --listen needs an offer from `pigeon share`", errNeedsPigeon, d.foreign.Describe().Name)
 			}
+			if ss.c.String("format") == "pigeon" {
+				return usageErrorf("the offer comes from %s, which cannot read a pigeon blob: leave out --format pigeon, and the answer is written in the offer's format", d.foreign.Describe().Name)
+			}
 			return check(sdpcodec.AppChat) // another program's offer names no app
 		}
 		return check(d.blob.App)
