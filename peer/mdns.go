@@ -135,7 +135,7 @@ func mdnsConn(lf logging.LoggerFactory) *mdns.Conn {
 	if p4 == nil && p6 == nil {
 		return nil
 	}
-	conn, err := mdns.Server(p4, p6, &mdns.Config{LoggerFactory: lf})
+	conn, err := mdns.NewServer(p4, p6, mdns.WithLoggerFactory(lf))
 	if err != nil {
 		if p4 != nil {
 			_ = p4.Close()
