@@ -18,14 +18,7 @@ import (
 // (its own random ICE credentials) and a pre-negotiated channel 0.
 func foreignPeer(t *testing.T) (*webrtc.PeerConnection, chan string) {
 	t.Helper()
-	var se webrtc.SettingEngine
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetInterfaceFilter(func(name string) bool { return isLoopbackInterface(name) })
-	pc, err := webrtc.NewAPI(webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pc.Close() })
+	pc := loopbackPC(t)
 	negotiated, id := true, uint16(0)
 	dc, err := pc.CreateDataChannel("page", &webrtc.DataChannelInit{Negotiated: &negotiated, ID: &id})
 	if err != nil {
@@ -35,6 +28,21 @@ func foreignPeer(t *testing.T) (*webrtc.PeerConnection, chan string) {
 	dc.OnOpen(func() { _ = dc.SendText("hello from the other program") })
 	dc.OnMessage(func(m webrtc.DataChannelMessage) { got <- string(m.Data) })
 	return pc, got
+}
+
+// loopbackPC is a pion peer with pion's defaults (its own random ICE
+// credentials) on loopback, closed when the test ends.
+func loopbackPC(t *testing.T) *webrtc.PeerConnection {
+	t.Helper()
+	var se webrtc.SettingEngine
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetInterfaceFilter(func(name string) bool { return isLoopbackInterface(name) })
+	pc, err := webrtc.NewAPI(webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	return pc
 }
 
 // localJSON is what a browser page shows: JSON.stringify(pc.localDescription)
@@ -159,14 +167,7 @@ type tutorialPeer struct {
 
 func newTutorialPeer(t *testing.T, withChannel bool) *tutorialPeer {
 	t.Helper()
-	var se webrtc.SettingEngine
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetInterfaceFilter(func(name string) bool { return isLoopbackInterface(name) })
-	pc, err := webrtc.NewAPI(webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pc.Close() })
+	pc := loopbackPC(t)
 	tp := &tutorialPeer{pc: pc, label: make(chan string, 4), got: make(chan string, 16), closed: make(chan struct{})}
 	use := func(dc *webrtc.DataChannel) {
 		dc.OnOpen(func() {
