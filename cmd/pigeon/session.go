@@ -303,16 +303,10 @@ func (ss *session) close() {
 
 // argumentDesc reads the description given as arguments, joined: a paste
 // may be split at spaces. One argument naming an image file (a screenshot
-// or photo of a QR code) is decoded. urfave/cli stops parsing flags at the
-// first argument, so a flag written after the blob would otherwise be read
-// as part of it and reported as damage.
+// or photo of a QR code) is decoded. (Flags after the blob are flags:
+// [flagsFirst] moved them.)
 func argumentDesc(c *cli.Context) (desc, error) {
 	args := c.Args().Slice()
-	for _, a := range args {
-		if len(a) > 1 && strings.HasPrefix(a, "-") {
-			return desc{}, usageErrorf("%s comes after the blob: put flags before it (pigeon %s [flags] BLOB)", a, c.Command.Name)
-		}
-	}
 	if len(args) == 1 && isImageFile(args[0]) {
 		data, err := readInput(args[0])
 		if err != nil {
