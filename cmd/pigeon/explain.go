@@ -82,6 +82,8 @@ func explain(err error) (msg, hint string) {
 		hint = "it was not made by a compatible pigeon: make a new one with this version"
 	case errors.Is(err, sdpcodec.ErrTooLong), errors.Is(err, sdpcodec.ErrMultiple):
 		hint = "paste just one blob"
+	case errors.Is(err, errTwoBlobs):
+		hint = "give pigeon only the blob meant for this session: the latest one the other computer printed"
 	case errors.Is(err, peer.ErrNotAnswer):
 		hint = "paste the blob that `pigeon join` printed on the other computer"
 	case errors.Is(err, peer.ErrOwnOffer):

@@ -57,7 +57,7 @@ func inspectInput(c *cli.Context, s *streams) (desc, error) {
 		return readDescFile(c.Context, path, s.errOut)
 	}
 	interactive := path == "" && isTerminal(s.in) && isTerminal(s.errOut)
-	return prompt(c.Context, bufio.NewReader(s.in), s.errOut, interactive, "Paste a blob, then press Enter:",
+	return prompt(c.Context, bufio.NewReader(s.in), s.errOut, interactive, true, "Paste a blob, then press Enter:",
 		func(desc) error { return nil })
 }
 

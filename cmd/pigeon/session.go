@@ -139,7 +139,7 @@ func (ss *session) readAnswer() error {
 		if ss.ask != nil {
 			in, interactive = ss.ask, ss.askInteractive
 		}
-		_, err := prompt(ss.c.Context, in, ss.s.errOut, interactive,
+		_, err := prompt(ss.c.Context, in, ss.s.errOut, interactive, ss.c.String("in") == "-",
 			"Paste the answer from the other computer, then press Enter:", ss.accept)
 		if err != nil {
 			return err
@@ -184,7 +184,7 @@ func (ss *session) join(check func(sdpcodec.App) error) (sdpcodec.App, error) {
 			err = checkOffer(offer)
 		}
 	default:
-		offer, err = prompt(ss.c.Context, ss.in, ss.s.errOut, ss.interactive && path == "",
+		offer, err = prompt(ss.c.Context, ss.in, ss.s.errOut, ss.interactive && path == "", path == "-",
 			"Paste the offer from the other computer, then press Enter:", checkOffer)
 	}
 	if err != nil {
