@@ -50,8 +50,13 @@ type Peer struct {
 	// read without waiting by heardRequest.
 	followed atomic.Uint32
 
+	// checkedAt is when the answerer heard the offerer's first check, in
+	// Unix nanoseconds: the connection attempt began (see [Path]).
+	checkedAt atomic.Int64
+
 	mu        sync.Mutex
 	remote    *sdpcodec.Blob
+	madeAt    time.Time // our blob made
 	started   time.Time // answer applied (offerer) or made (answerer)
 	openedAt  time.Time
 	err       error
@@ -83,6 +88,9 @@ func Offer(ctx context.Context, opts Options, app sdpcodec.App) (*Peer, error) {
 		return nil, fmt.Errorf("making the offer: %w", err)
 	}
 	p.local.App = app
+	p.mu.Lock()
+	p.madeAt = time.Now()
+	p.mu.Unlock()
 	return p, nil
 }
 
@@ -142,7 +150,9 @@ func answer(ctx context.Context, opts Options, offer *sdpcodec.Blob, sdp string,
 	p.mu.Lock()
 	p.remote = offer
 	p.started = time.Now()
+	p.madeAt = p.started
 	p.mu.Unlock()
+	p.watchFirstCheck()
 	return p, nil
 }
 

@@ -224,11 +224,7 @@ func (ss *session) connect() (*peer.Conn, error) {
 		return nil, err
 	}
 	if path, err := ss.p.Path(); err == nil {
-		since := "applied"
-		if ss.p.Local().Kind == sdpcodec.Answer {
-			since = "made"
-		}
-		fmt.Fprintf(ss.s.errOut, "pigeon: connected: %s, open %s after the answer was %s\n", path, durationText(path.Setup), since)
+		fmt.Fprintf(ss.s.errOut, "pigeon: connected: %s, %s\n", path, connectedText(path, ss.p.Local().Kind == sdpcodec.Answer))
 	}
 	code := ss.p.VerificationCode()
 	if !ss.c.Bool("verify") {
@@ -323,3 +319,17 @@ func argumentDesc(c *cli.Context) (desc, error) {
 
 // errUnsupportedApp is an offer for an app this pigeon cannot run.
 var errUnsupportedApp = errors.New("this pigeon cannot join that kind of session")
+
+// connectedText says how long the connection took to open, from when its
+// attempt began on this side, and apart from that how long the answer took
+// to arrive: the time the person took to carry it.
+func connectedText(path peer.Path, answerer bool) string {
+	switch {
+	case !answerer:
+		return fmt.Sprintf("open in %s; the answer took %s to arrive", durationText(path.Setup), durationText(path.Waited))
+	case path.Waited > 0:
+		return fmt.Sprintf("open in %s; the answer took %s to reach the other computer", durationText(path.Setup), durationText(path.Waited))
+	}
+	// No check from the offerer was seen (e.g. it came through a relay).
+	return fmt.Sprintf("open %s after the answer was made", durationText(path.Setup))
+}
