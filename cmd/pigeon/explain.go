@@ -29,6 +29,8 @@ func explain(err error) (msg, hint string) {
 	switch {
 	case errors.As(err, &ue):
 		hint = "run `pigeon --help` or `pigeon COMMAND --help` to see how to call it"
+	case errors.Is(err, peer.ErrCodeRefused):
+		hint = "nothing more was sent or shown; carry new blobs by a channel you trust, and compare the codes again"
 	case errors.As(err, &ve):
 		hint = "update pigeon on this computer, or check that the whole blob was copied"
 	case errors.As(err, &ce):

@@ -232,7 +232,20 @@ func (ss *session) connect() (*peer.Conn, error) {
 		return conn, nil
 	}
 	fmt.Fprintf(ss.s.errOut, "pigeon: verification code %s\nDoes the other computer show %s too? [y/N] ", code, code)
-	line, err := readLine(ss.in)
+	// The other side may refuse its code, or leave, while this one asks.
+	reply := make(chan lineResult, 1)
+	go func() { l, err := readLine(ss.in); reply <- lineResult{l, err} }()
+	var r lineResult
+	select {
+	case r = <-reply:
+	case <-ss.p.Done():
+		fmt.Fprintln(ss.s.errOut)
+		return nil, ss.p.Err()
+	case <-ss.c.Context.Done():
+		fmt.Fprintln(ss.s.errOut)
+		return nil, ss.c.Context.Err()
+	}
+	line, err := r.line, r.err
 	if !ss.interactive {
 		fmt.Fprintln(ss.s.errOut) // no terminal echoed the reply's newline
 	}
@@ -244,6 +257,7 @@ func (ss *session) connect() (*peer.Conn, error) {
 		fmt.Fprintln(ss.s.errOut, "pigeon: verified")
 		return conn, nil
 	}
+	ss.p.RefuseCode()
 	return nil, errNotVerified
 }
 
