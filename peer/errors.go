@@ -31,6 +31,9 @@ var (
 	ErrPeerClosed = errors.New("the peer closed the connection")
 	// ErrClosed means the peer was closed locally.
 	ErrClosed = errors.New("connection closed")
+	// ErrCodeRefused means the person on the other side said the
+	// verification code differs (see [Peer.RefuseCode]).
+	ErrCodeRefused = errors.New("the other person refused the verification code: a blob may have been swapped on the way")
 )
 
 // ErrChannelClosed is returned by [Conn.WriteMessage] on a channel that was

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pion/stun/v4"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -26,11 +27,20 @@ func (e Endpoint) String() string {
 	return e.Type + " " + net.JoinHostPort(e.Address, strconv.Itoa(int(e.Port)))
 }
 
-// Path is the candidate pair the connection uses and how long it took to
-// open: from the answer being applied (offerer) or made (answerer).
+// Path is the candidate pair the connection uses, how long it took to open
+// and how long the answer took to arrive before that.
 type Path struct {
 	Local, Remote Endpoint
-	Setup         time.Duration
+	// Setup is how long the connection took to open once its attempt
+	// began on this side: from the answer applied (offerer), or from the
+	// offerer's first check heard (answerer; the answer made if none was
+	// seen).
+	Setup time.Duration
+	// Waited is how long the answer took to arrive: from our offer made
+	// to the answer applied (offerer), or from our answer made to the
+	// offerer's first check (answerer). That is the time the person took
+	// to carry it.
+	Waited time.Duration
 	// SameMachine reports that the other side's address is one of this
 	// machine's: both ends run here and share its cores.
 	SameMachine bool
@@ -59,7 +69,11 @@ func (p *Peer) Path() (Path, error) {
 		return Path{}, err
 	}
 	p.mu.Lock()
-	setup := p.openedAt.Sub(p.started)
+	began := p.started
+	if at := p.checkedAt.Load(); at != 0 && time.Unix(0, at).Before(p.openedAt) {
+		began = time.Unix(0, at)
+	}
+	setup, waited := p.openedAt.Sub(began), began.Sub(p.madeAt)
 	p.mu.Unlock()
 	remote := Endpoint{Type: pair.Remote.Typ.String(), Protocol: pair.Remote.Protocol.String(), Address: pair.Remote.Address, Port: pair.Remote.Port}
 	for name, addr := range p.names {
@@ -71,6 +85,7 @@ func (p *Peer) Path() (Path, error) {
 		Local:       Endpoint{Type: pair.Local.Typ.String(), Protocol: pair.Local.Protocol.String(), Address: pair.Local.Address, Port: pair.Local.Port},
 		Remote:      remote,
 		Setup:       setup,
+		Waited:      waited,
 		SameMachine: pair.Remote.Typ == webrtc.ICECandidateTypeHost && isLocalAddress(pair.Remote.Address),
 	}, nil
 }
@@ -97,4 +112,13 @@ func isLocalAddress(addr string) bool {
 		}
 	}
 	return false
+}
+
+// watchFirstCheck notes when the first STUN binding request arrives
+// (answerer): the offerer checks the path once it has applied the answer,
+// so that is when the connection attempt began. Once the channel opens the
+// requests go to [Peer.heardRequest] instead.
+func (p *Peer) watchFirstCheck() {
+	first := func(*stun.Message) { p.checkedAt.CompareAndSwap(0, time.Now().UnixNano()) }
+	p.host.requests.CompareAndSwap(nil, &first)
 }

@@ -59,8 +59,13 @@ type Peer struct {
 	// read without waiting by heardRequest.
 	followed atomic.Uint32
 
+	// checkedAt is when the answerer heard the offerer's first check, in
+	// Unix nanoseconds: the connection attempt began (see [Path]).
+	checkedAt atomic.Int64
+
 	mu        sync.Mutex
 	remote    *sdpcodec.Blob
+	madeAt    time.Time // our blob made
 	started   time.Time // answer applied (offerer) or made (answerer)
 	openedAt  time.Time
 	err       error
@@ -99,6 +104,9 @@ func Offer(ctx context.Context, opts Options, app sdpcodec.App) (*Peer, error) {
 		}
 		p.announced = true
 	}
+	p.mu.Lock()
+	p.madeAt = time.Now()
+	p.mu.Unlock()
 	return p, nil
 }
 
@@ -159,7 +167,9 @@ func answer(ctx context.Context, opts Options, offer *sdpcodec.Blob, sdp string,
 	p.mu.Lock()
 	p.remote = offer
 	p.started = time.Now()
+	p.madeAt = p.started
 	p.mu.Unlock()
+	p.watchFirstCheck()
 	return p, nil
 }
 

@@ -442,7 +442,7 @@ func (p *Peer) onControlOpen(dc *webrtc.DataChannel) {
 				return
 			}
 			msg := string(buf[:n])
-			if p.onLaneMessage(msg) {
+			if p.onLaneMessage(msg) || p.onVerifyMessage(msg) {
 				continue
 			}
 			text, isAck := strings.CutPrefix(msg, ackPrefix)

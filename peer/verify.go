@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"time"
 
 	"pigeon/sdpcodec"
 )
@@ -35,4 +36,46 @@ func verificationCode(offer, answer [32]byte) string {
 	h.Write(answer[:])
 	n := binary.BigEndian.Uint64(h.Sum(nil)) % 1_000_000
 	return fmt.Sprintf("%03d-%03d", n/1000, n%1000)
+}
+
+// refusedMessage, on the control channel, says the person refused the
+// verification code.
+const refusedMessage = "verification-code-refused"
+
+// refuseWait bounds how long [Peer.RefuseCode] waits for the control
+// channel to open: it opens milliseconds after the data channel.
+const refuseWait = 2 * time.Second
+
+// RefuseCode tells the other side that the person here refused the
+// verification code, so that it ends with [ErrCodeRefused] rather than
+// seeing the connection close for no reason. Close the peer after it: Close
+// lets the message reach the other side first. Another program's peer
+// (a browser page) is not told.
+func (p *Peer) RefuseCode() {
+	if p.foreign.Load() {
+		return
+	}
+	t := time.NewTimer(refuseWait)
+	defer t.Stop()
+	select {
+	case <-p.control:
+	case <-p.done:
+		return
+	case <-t.C:
+		return
+	}
+	p.mu.Lock()
+	rw := p.controlRW
+	p.mu.Unlock()
+	_, _ = rw.Write([]byte(refusedMessage))
+}
+
+// onVerifyMessage ends the peer with [ErrCodeRefused] when msg says the
+// other side refused the code, and reports whether it did.
+func (p *Peer) onVerifyMessage(msg string) bool {
+	if msg != refusedMessage {
+		return false
+	}
+	p.end(ErrCodeRefused)
+	return true
 }

@@ -2,6 +2,7 @@ package peer
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 )
@@ -40,5 +41,33 @@ func TestSwappedBlobsChangeTheCode(t *testing.T) {
 	connectPair(t, ctx, middleForBob, bob)
 	if a, b := alice.VerificationCode(), bob.VerificationCode(); a == b {
 		t.Errorf("alice and bob both see %q through a swapped blob, want different codes", a)
+	}
+}
+
+// TestRefuseCode: when one person refuses the verification code, the other
+// side ends with ErrCodeRefused, not with a connection closed for no
+// reason; both directions.
+func TestRefuseCode(t *testing.T) {
+	for _, offererRefuses := range []bool{true, false} {
+		ctx := testContext(t, 20*time.Second)
+		offerer, answerer := newPair(t, ctx, Options{}, Options{})
+		if err := offerer.Accept(carry(t, answerer.Local())); err != nil {
+			t.Fatal(err)
+		}
+		connectPair(t, ctx, offerer, answerer)
+		refuser, other := offerer, answerer
+		if !offererRefuses {
+			refuser, other = answerer, offerer
+		}
+		refuser.RefuseCode()
+		refuser.Close()
+		select {
+		case <-other.Done():
+		case <-ctx.Done():
+			t.Fatal("the other side did not end")
+		}
+		if err := other.Err(); !errors.Is(err, ErrCodeRefused) {
+			t.Errorf("offerer refuses %v: the other side ended with %v, want %v", offererRefuses, err, ErrCodeRefused)
+		}
 	}
 }

@@ -27,7 +27,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	tuneGC()
 	s := &streams{in: stdin, out: stdout, errOut: stderr}
 	app := newApp(s)
-	err := app.RunContext(ctx, args)
+	err := app.RunContext(ctx, flagsFirst(app, args))
 	if err == nil {
 		return 0
 	}
@@ -35,23 +35,34 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 }
 
 func newApp(s *streams) *cli.App {
+	// urfave/cli keeps these in package variables.
+	cli.HelpPrinter = printHelp
+	cli.HelpFlag = &cli.BoolFlag{Name: "help", Aliases: []string{"h"}, Usage: "show this help", DisableDefaultText: true}
+	// -v is --verbose in the commands: the version has no short name.
+	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print pigeon's version and its blob format's", DisableDefaultText: true}
+	cli.VersionPrinter = func(c *cli.Context) { fmt.Fprintln(c.App.Writer, versionText()) }
 	app := &cli.App{
 		Name:  "pigeon",
 		Usage: "connect two computers with WebRTC by carrying one offer and one answer by hand",
 		Description: "One side starts a session (chat, send, pipe, share) and prints an offer; the other side runs\n" +
 			"`pigeon join` with it and prints an answer; the first side reads the answer\n" +
 			"and a direct, encrypted connection opens.",
-		Writer:          s.errOut,
+		Version: versionText(),
+		// Help that was asked for is what the person wanted: stdout. Usage
+		// shown for a mistake goes to stderr (see Action).
+		Writer:          s.out,
 		ErrWriter:       s.errOut,
 		HideHelpCommand: true,
 		ExitErrHandler:  func(*cli.Context, error) {},
 		OnUsageError:    onUsageError,
+		// Our own help command stops urfave/cli from adding its help flag.
+		Flags:           []cli.Flag{cli.HelpFlag},
 		CommandNotFound: func(c *cli.Context, name string) {},
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
 				return usageErrorf("unknown command %q", c.Args().First())
 			}
-			_ = cli.ShowAppHelp(c)
+			printHelp(s.errOut, "", c.App)
 			return usageErrorf("no command given")
 		},
 		Commands: []*cli.Command{
@@ -62,10 +73,14 @@ func newApp(s *streams) *cli.App {
 			joinCommand(s),
 			inspectCommand(s),
 			demoCommand(s),
+			helpCommand(),
+			versionCommand(),
 		},
 	}
 	for _, c := range app.Commands {
 		c.OnUsageError = onUsageError
+		// No "help" subcommand: `pigeon send help` sends a file named help.
+		c.HideHelpCommand = true
 	}
 	return app
 }

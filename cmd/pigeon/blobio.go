@@ -137,7 +137,7 @@ func (e *blobFileError) Unwrap() error { return e.err }
 // file caught while another program is still writing it gets a moment to
 // be complete before it is judged.
 func readDescFile(ctx context.Context, path string, waiting io.Writer) (desc, error) {
-	told := false
+	told := "" // what was said while waiting: "missing" or "empty"
 	var last []byte
 	for {
 		data, err := readInput(path)
@@ -154,9 +154,12 @@ func readDescFile(ctx context.Context, path string, waiting io.Writer) (desc, er
 			last = data
 		case err != nil && !errors.Is(err, os.ErrNotExist):
 			return desc{}, fmt.Errorf("reading %s: %w", path, err)
-		case !told:
+		case err == nil && told != "empty":
+			fmt.Fprintf(waiting, "pigeon: the file %s is there but holds no blob yet; waiting for one ...\n", path)
+			told = "empty"
+		case err != nil && told == "":
 			fmt.Fprintf(waiting, "pigeon: waiting for the file %s to appear ...\n", path)
-			told = true
+			told = "missing"
 		}
 		select {
 		case <-ctx.Done():
@@ -224,28 +227,57 @@ func isTerminal(v any) bool {
 // errNoInput means input ended before a blob arrived.
 var errNoInput = errors.New("input ended before a blob arrived")
 
+// errTwoBlobs means input that is not a person at a prompt held a second
+// blob after the first: which one was meant cannot be told.
+var errTwoBlobs = errors.New("standard input holds two blobs, one after the other, and pigeon cannot tell which one is meant")
+
+// cutShortPause is how long a prompt waits for the rest of a blob that
+// ends too early before it says so: a wrapped paste's lines arrive at once.
+const cutShortPause = 300 * time.Millisecond
+
 // prompt reads a description from lines of input: a pasted blob may be
 // wrapped over several lines, raw SDP ends with an empty line. check judges
 // what was read. At an interactive prompt a bad paste is explained and the
-// prompt asks again; otherwise it is an error.
-func prompt(ctx context.Context, br *bufio.Reader, w io.Writer, interactive bool, ask string, check func(desc) error) (desc, error) {
+// prompt asks again, and a blob cut short (by the terminal, or half copied)
+// is pointed out: the rest, or the whole blob again, completes it.
+// Otherwise a bad paste is an error, and so, when one says the input holds
+// just a blob (--in -), is a second blob after the first. (Without it, lines
+// that follow the blob may be a chat's, where a blob pasted again is
+// explained, not refused.)
+func prompt(ctx context.Context, br *bufio.Reader, w io.Writer, interactive, one bool, ask string, check func(desc) error) (desc, error) {
 	lines := make(chan lineResult)
+	reading := false
 	for {
 		if interactive {
 			fmt.Fprintf(w, "%s ", ask)
 		}
 		var text []byte
+		var nudge <-chan time.Time // when to say the blob looks cut short
+		cutShort := false          // and it was said
 		for {
-			go func() { l, err := readLine(br); lines <- lineResult{l, err} }()
+			if !reading {
+				go func() { l, err := readLine(br); lines <- lineResult{l, err} }()
+				reading = true
+			}
 			var r lineResult
 			select {
 			case r = <-lines:
+				reading = false
+			case <-nudge:
+				nudge, cutShort = nil, true
+				fmt.Fprintf(w, "pigeon: the blob looks cut short (%d characters so far): paste the rest of it, or the whole blob again, then press Enter\n", len(bytes.TrimSpace(text)))
+				continue
 			case <-ctx.Done():
 				return desc{}, ctx.Err()
 			}
+			nudge = nil
 			if r.err != nil && r.err != io.EOF {
 				return desc{}, r.err
 			}
+			if cutShort && startsBlob(r.line) {
+				text = nil // the whole blob again, not the rest of it
+			}
+			cutShort = false
 			text = append(text, r.line...)
 			if r.err == io.EOF && len(bytes.TrimSpace(text)) == 0 {
 				return desc{}, errNoInput
@@ -263,13 +295,21 @@ func prompt(ctx context.Context, br *bufio.Reader, w io.Writer, interactive bool
 				err = cutByTerminal(r.line, err)
 			}
 			if errors.Is(err, sdpcodec.ErrTruncated) && more && !blankLine {
-				continue // a wrapped paste: the rest is on the next line
+				// A wrapped paste: the rest is on the next line. At a
+				// prompt, say so if it does not come.
+				if interactive {
+					nudge = time.After(cutShortPause)
+				}
+				continue
 			}
 			if errors.Is(err, sdpcodec.ErrEmpty) && more {
 				continue // only what Clean drops so far, e.g. "```text" opening a code fence
 			}
 			if err == nil {
 				err = check(d)
+			}
+			if err == nil && one && !interactive && secondBlob(br) {
+				err = errTwoBlobs
 			}
 			if err == nil {
 				return d, nil
@@ -313,6 +353,23 @@ func cutByTerminal(line []byte, err error) error {
 		return &terminalCutError{n, err}
 	}
 	return err
+}
+
+// startsBlob reports whether line starts a pigeon blob.
+func startsBlob(line []byte) bool {
+	return strings.HasPrefix(strings.ToUpper(sdpcodec.Clean(string(line))), sdpcodec.Prefix)
+}
+
+// secondBlob reports whether what br already holds, after the blob just
+// read, starts another blob: the first line that is not blank.
+func secondBlob(br *bufio.Reader) bool {
+	rest, _ := br.Peek(br.Buffered())
+	for _, line := range bytes.Split(rest, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) > 0 {
+			return startsBlob(line)
+		}
+	}
+	return false
 }
 
 type lineResult struct {

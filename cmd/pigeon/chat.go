@@ -19,7 +19,19 @@ func chatCommand(s *streams) *cli.Command {
 		Name:      "chat",
 		Usage:     "make an offer for a chat, read the answer, then chat line by line",
 		ArgsUsage: " ",
-		Flags:     sessionFlags(),
+		Description: "Prints an offer to carry to the other computer, where `pigeon join` answers\n" +
+			"it. Paste the answer it prints at the prompt here and press Enter (a paste\n" +
+			"wrapped over several lines is fine), or give it with --in FILE. Once\n" +
+			"connected, each line typed on one side appears on the other; Ctrl-D or the\n" +
+			"line /quit ends the chat for both. Both sides show the same six-digit\n" +
+			"verification code, made from both blobs: if the codes differ, a blob was\n" +
+			"swapped on the way (--verify asks to confirm it before any line is sent or\n" +
+			"shown). Received lines go to standard output; at a terminal, a line that\n" +
+			"arrives while you type shows above the line being typed.\n\n" +
+			"   pigeon chat                            (one computer)\n" +
+			"   pigeon join OFFER                      (the other)\n" +
+			"   pigeon chat --out offer --in answer    (the blobs in files)",
+		Flags: sessionFlags(),
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
 				return usageErrorf("chat takes no arguments (got %q)", c.Args().First())

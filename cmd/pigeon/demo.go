@@ -18,7 +18,9 @@ func demoCommand(s *streams) *cli.Command {
 		Usage: "run both ends in this process over loopback and show each step",
 		Description: "Makes an offer, answers it, connects the two ends over loopback, exchanges a\n" +
 			"few messages and reports timings. Received messages go to standard output;\n" +
-			"everything else to standard error.",
+			"everything else to standard error.\n\n" +
+			"   pigeon demo\n" +
+			"   pigeon demo --no-qr",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "no-qr", Usage: "do not draw the QR codes"},
 		},

@@ -32,6 +32,8 @@ func explain(err error) (msg, hint string) {
 		hint = "give it to pigeon another way: save it to a file and use --in FILE, pipe it in (pigeon join < offer.txt), or pass it as the argument"
 	case errors.As(err, &ue):
 		hint = "run `pigeon --help` or `pigeon COMMAND --help` to see how to call it"
+	case errors.Is(err, peer.ErrCodeRefused):
+		hint = "nothing more was sent or shown; carry new blobs by a channel you trust, and compare the codes again"
 	case errors.As(err, &ve):
 		hint = "update pigeon on this computer, or check that the whole blob was copied"
 	case errors.As(err, &ce):
@@ -85,6 +87,8 @@ func explain(err error) (msg, hint string) {
 		hint = "it was not made by a compatible pigeon: make a new one with this version"
 	case errors.Is(err, sdpcodec.ErrTooLong), errors.Is(err, sdpcodec.ErrMultiple):
 		hint = "paste just one blob"
+	case errors.Is(err, errTwoBlobs):
+		hint = "give pigeon only the blob meant for this session: the latest one the other computer printed"
 	case errors.Is(err, peer.ErrNotAnswer):
 		hint = "paste the blob that `pigeon join` printed on the other computer"
 	case errors.Is(err, peer.ErrOwnOffer):

@@ -18,7 +18,9 @@ func inspectCommand(s *streams) *cli.Command {
 		Usage:     "decode a blob and show what is inside",
 		ArgsUsage: "[BLOB]",
 		Description: "Reads the blob from the argument, --in FILE, or standard input, and prints its\n" +
-			"kind, app, candidates, fingerprint and size on standard output.",
+			"kind, app, candidates, fingerprint and size on standard output.\n\n" +
+			"   pigeon inspect BLOB\n" +
+			"   pigeon inspect --sdp --in offer.png",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "in", Usage: "read the blob from `FILE` (- for standard input)"},
 			&cli.BoolFlag{Name: "sdp", Usage: "print the session description rebuilt from the blob instead"},
@@ -57,7 +59,7 @@ func inspectInput(c *cli.Context, s *streams) (desc, error) {
 		return readDescFile(c.Context, path, s.errOut)
 	}
 	interactive := path == "" && isTerminal(s.in) && isTerminal(s.errOut)
-	return prompt(c.Context, bufio.NewReader(s.in), s.errOut, interactive, "Paste a blob, then press Enter:",
+	return prompt(c.Context, bufio.NewReader(s.in), s.errOut, interactive, true, "Paste a blob, then press Enter:",
 		func(desc) error { return nil })
 }
 

@@ -23,7 +23,10 @@ func joinCommand(s *streams) *cli.Command {
 			"that would leave less than 512 MiB free on that disk, or pass --max-size, is\n" +
 			"refused; a stream (send -) that would is stopped and its partial file removed.\n" +
 			"For an offer of a TCP service (`pigeon share`) it listens on --listen and\n" +
-			"carries each connection made there to the service on the other computer.",
+			"carries each connection made there to the service on the other computer.\n\n" +
+			"   pigeon join OFFER\n" +
+			"   pigeon join --in offer --out answer\n" +
+			"   pigeon join --yes --dir ~/Downloads OFFER",
 		Flags: append(append(sessionFlags(), receiveFlags()...), listenFlag()),
 		Action: func(c *cli.Context) error {
 			if err := checkReceiveFlags(c); err != nil {

@@ -251,6 +251,8 @@ func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
 //		writes a grey PNG with no QR code in it
 //	testblob ls
 //		lists the current directory, dot files too, one name a line
+//	testblob cat FILE...
+//		prints the FILEs one after the other
 func testblobMain() {
 	if err := testblob(os.Args[1:]); err != nil {
 		fmt.Fprintf(os.Stderr, "testblob: %v\n", err)
@@ -397,6 +399,17 @@ func testblob(args []string) error {
 			return err
 		}
 		return os.WriteFile(rest[0], buf.Bytes(), 0o644)
+	case "cat":
+		for _, name := range rest {
+			data, err := os.ReadFile(name)
+			if err != nil {
+				return err
+			}
+			if _, err := os.Stdout.Write(data); err != nil {
+				return err
+			}
+		}
+		return nil
 	case "ls":
 		entries, err := os.ReadDir(".")
 		if err != nil {

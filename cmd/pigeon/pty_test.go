@@ -277,3 +277,36 @@ func TestQRCodeFitsOrSaysSo(t *testing.T) {
 		t.Errorf("on a 30x12 terminal the demo did not say what size the QR code needs")
 	}
 }
+
+// TestPromptCutShort: a blob cut short at the prompt (the terminal wrapped
+// it, or half of it was copied) is pointed out after Enter, instead of
+// waiting in silence; the rest completes it, and so does the whole blob
+// pasted again.
+func TestPromptCutShort(t *testing.T) {
+	t.Parallel()
+	const (
+		ask      = "Paste a blob, then press Enter:"
+		cutShort = "pigeon: the blob looks cut short (40 characters so far): paste the rest of it, or the whole blob again, then press Enter"
+	)
+	offer := loopbackBlob(t, &sdpcodec.Blob{Kind: sdpcodec.Offer, App: sdpcodec.AppChat})
+	for _, again := range []bool{false, true} {
+		term := startTerminal(t, "inspect")
+		term.waitFor(ask, 1)
+		term.typeLine(offer[:40])
+		term.waitFor(cutShort, 1)
+		if again {
+			term.typeLine(offer)
+		} else {
+			term.typeLine(offer[40:])
+		}
+		if code := term.wait(); code != 0 {
+			t.Fatalf("pigeon inspect exited with %d, want 0", code)
+		}
+		if got := term.stdout.String(); !strings.HasPrefix(got, "kind:         offer\n") {
+			t.Errorf("stdout = %q, want the description of the offer", got)
+		}
+		if strings.Count(term.text(), ask) != 1 || strings.Contains(term.text(), "did not work") {
+			t.Error("the cut blob was taken for a bad paste")
+		}
+	}
+}

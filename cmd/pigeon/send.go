@@ -28,7 +28,10 @@ func sendCommand(s *streams) *cli.Command {
 			"terminal. The other computer runs `pigeon join` with the offer, sees what is\n" +
 			"offered, and accepts. pigeon exits 0 only when every file arrived whole.\n" +
 			"Running the same send again finishes an interrupted one: files already there\n" +
-			"are skipped, and a partly received file continues where it stopped.",
+			"are skipped, and a partly received file continues where it stopped.\n\n" +
+			"   pigeon send photos/ notes.txt                   (one computer)\n" +
+			"   pigeon join --dir ~/Downloads OFFER             (the other)\n" +
+			"   tar c dir | pigeon send --name dir.tar --in answer -",
 		Flags: append(sessionFlags(),
 			&cli.StringFlag{Name: "name", Value: "stdin", Usage: "the file `NAME` standard input (-) arrives as"},
 			lanesFlag(),

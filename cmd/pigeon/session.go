@@ -151,7 +151,7 @@ func (ss *session) readAnswer() error {
 		if ss.ask != nil {
 			in, interactive = ss.ask, ss.askInteractive
 		}
-		_, err := prompt(ss.c.Context, in, ss.s.errOut, interactive,
+		_, err := prompt(ss.c.Context, in, ss.s.errOut, interactive, ss.c.String("in") == "-",
 			"Paste the answer from the other computer, then press Enter:", ss.accept)
 		if err != nil {
 			return err
@@ -202,7 +202,7 @@ func (ss *session) join(check func(sdpcodec.App) error) (sdpcodec.App, error) {
 			err = checkOffer(offer)
 		}
 	default:
-		offer, err = prompt(ss.c.Context, ss.in, ss.s.errOut, ss.interactive && path == "",
+		offer, err = prompt(ss.c.Context, ss.in, ss.s.errOut, ss.interactive && path == "", path == "-",
 			"Paste the offer from the other computer, then press Enter:", checkOffer)
 	}
 	if err != nil {
@@ -243,15 +243,11 @@ func (ss *session) connect() (*peer.Conn, error) {
 		return nil, err
 	}
 	if path, err := ss.p.Path(); err == nil {
-		since := "applied"
-		if ss.p.Local().Kind == sdpcodec.Answer {
-			since = "made"
-		}
 		named := ""
 		if path.Remote.Name != "" {
 			named = fmt.Sprintf("; the other side's address was behind the mDNS name %s, resolved on the LAN", path.Remote.Name)
 		}
-		fmt.Fprintf(ss.s.errOut, "pigeon: connected: %s, open %s after the answer was %s%s\n", path, durationText(path.Setup), since, named)
+		fmt.Fprintf(ss.s.errOut, "pigeon: connected: %s, %s%s\n", path, connectedText(path, ss.p.Local().Kind == sdpcodec.Answer), named)
 	}
 	if ss.foreign != nil {
 		fmt.Fprintf(ss.s.errOut, "pigeon: the other side is %s, not pigeon: %s\n", ss.foreign.Describe().Name, channelText(conn))
@@ -262,7 +258,20 @@ func (ss *session) connect() (*peer.Conn, error) {
 		return conn, nil
 	}
 	fmt.Fprintf(ss.s.errOut, "pigeon: verification code %s\nDoes the other computer show %s too? [y/N] ", code, code)
-	line, err := readLine(ss.in)
+	// The other side may refuse its code, or leave, while this one asks.
+	reply := make(chan lineResult, 1)
+	go func() { l, err := readLine(ss.in); reply <- lineResult{l, err} }()
+	var r lineResult
+	select {
+	case r = <-reply:
+	case <-ss.p.Done():
+		fmt.Fprintln(ss.s.errOut)
+		return nil, ss.p.Err()
+	case <-ss.c.Context.Done():
+		fmt.Fprintln(ss.s.errOut)
+		return nil, ss.c.Context.Err()
+	}
+	line, err := r.line, r.err
 	if !ss.interactive {
 		fmt.Fprintln(ss.s.errOut) // no terminal echoed the reply's newline
 	}
@@ -274,6 +283,7 @@ func (ss *session) connect() (*peer.Conn, error) {
 		fmt.Fprintln(ss.s.errOut, "pigeon: verified")
 		return conn, nil
 	}
+	ss.p.RefuseCode()
 	return nil, errNotVerified
 }
 
@@ -329,16 +339,10 @@ func (ss *session) close() {
 
 // argumentDesc reads the description given as arguments, joined: a paste
 // may be split at spaces. One argument naming an image file (a screenshot
-// or photo of a QR code) is decoded. urfave/cli stops parsing flags at the
-// first argument, so a flag written after the blob would otherwise be read
-// as part of it and reported as damage.
+// or photo of a QR code) is decoded. (Flags after the blob are flags:
+// [flagsFirst] moved them.)
 func argumentDesc(c *cli.Context) (desc, error) {
 	args := c.Args().Slice()
-	for _, a := range args {
-		if len(a) > 1 && strings.HasPrefix(a, "-") {
-			return desc{}, usageErrorf("%s comes after the blob: put flags before it (pigeon %s [flags] BLOB)", a, c.Command.Name)
-		}
-	}
 	if len(args) == 1 && isImageFile(args[0]) {
 		data, err := readInput(args[0])
 		if err != nil {
@@ -366,3 +370,17 @@ var errNeedsPigeon = errors.New("the other side is not pigeon")
 
 // errUnsupportedApp is an offer for an app this pigeon cannot run.
 var errUnsupportedApp = errors.New("this pigeon cannot join that kind of session")
+
+// connectedText says how long the connection took to open, from when its
+// attempt began on this side, and apart from that how long the answer took
+// to arrive: the time the person took to carry it.
+func connectedText(path peer.Path, answerer bool) string {
+	switch {
+	case !answerer:
+		return fmt.Sprintf("open in %s; the answer took %s to arrive", durationText(path.Setup), durationText(path.Waited))
+	case path.Waited > 0:
+		return fmt.Sprintf("open in %s; the answer took %s to reach the other computer", durationText(path.Setup), durationText(path.Waited))
+	}
+	// No check from the offerer was seen (e.g. it came through a relay).
+	return fmt.Sprintf("open %s after the answer was made", durationText(path.Setup))
+}

@@ -7,7 +7,6 @@ import (
 	"net"
 	"pigeon/transfer"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/urfave/cli/v2"
@@ -26,15 +25,10 @@ func shareCommand(s *streams) *cli.Command {
 			"(--listen, default 127.0.0.1 and a free port) and carries every connection\n" +
 			"made to it here, where pigeon connects to ADDR: only to ADDR, whatever the\n" +
 			"other side sends. Sharing lasts until either side stops (Ctrl-C). For example:\n\n" +
-			"   pigeon share localhost:8080                      (the computer with the service)\n" +
-			"   pigeon join --listen 127.0.0.1:8080 OFFER        (the other one)",
+			"   pigeon share localhost:8080                (the computer with the service)\n" +
+			"   pigeon join --listen 127.0.0.1:8080 OFFER  (the other one)",
 		Flags: sessionFlags(),
 		Action: func(c *cli.Context) error {
-			for _, a := range c.Args().Tail() {
-				if len(a) > 1 && strings.HasPrefix(a, "-") {
-					return usageErrorf("%s comes after the address: put flags before it (pigeon share [flags] ADDR)", a)
-				}
-			}
 			if c.NArg() != 1 {
 				return usageErrorf("share takes one argument, the HOST:PORT of the service to share (e.g. localhost:8080)")
 			}
