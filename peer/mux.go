@@ -3,6 +3,7 @@ package peer
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"sync"
@@ -139,7 +140,59 @@ func (h *hostSockets) GetConn(ufrag string, addr net.Addr) (net.PacketConn, erro
 	if !ok {
 		return nil, fmt.Errorf("no host socket for %v", addr)
 	}
-	return m.GetConn(ufrag, addr)
+	c, err := m.GetConn(ufrag, addr)
+	if err != nil {
+		return nil, err
+	}
+	if uc, ok := c.(addrPortConn); ok {
+		return ufragConn{uc}, nil
+	}
+	return c, nil // a pion that changed its type: TestUfragConnDropsAfterClose fails
+}
+
+// addrPortConn is the connection pion's mux gives each ICE username
+// fragment on a socket.
+type addrPortConn interface {
+	net.PacketConn
+	ice.AddrPortReaderWriter
+}
+
+// ufragConn is an ICE agent's connection on a host socket, as pion's mux
+// makes it, except that a packet written after the connection closed is
+// dropped, as UDP may drop it, instead of failing.
+//
+// An ICE restart closes the connections of the generation it leaves while
+// a packet may be on its way out through them: pion's ice.Conn.Write takes
+// the selected pair, then writes to its local candidate, and Restart, in
+// between, clears the selected pair and closes every candidate. The write
+// then fails with io.ErrClosedPipe, which DTLS calls fatal; SCTP stops
+// sending for good and pion closes the peer connection, so the other side
+// reads "the peer closed the connection" (the same race as
+// github.com/pion/ice/pull/612, there on ICE failing). pion drops a packet
+// written while no pair is selected; one written to the pair it just
+// closed is lost the same way here, and SCTP sends it again over the new
+// generation's pair. (pion's watchdog for a write stuck in the kernel as
+// a candidate closes goes through an unexported method the wrapper cannot
+// pass on; our sockets queue writes for a goroutine of their own.)
+type ufragConn struct{ addrPortConn }
+
+func (c ufragConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	n, err := c.addrPortConn.WriteTo(b, addr)
+	return dropClosed(len(b), n, err)
+}
+
+func (c ufragConn) WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error) {
+	n, err := c.addrPortConn.WriteToAddrPort(b, addr)
+	return dropClosed(len(b), n, err)
+}
+
+// dropClosed reports a write of size bytes that failed because the
+// connection closed as written.
+func dropClosed(size, n int, err error) (int, error) {
+	if errors.Is(err, io.ErrClosedPipe) {
+		return size, nil
+	}
+	return n, err
 }
 
 // RemoveConnByUfrag drops the connections for ufrag on every socket.

@@ -92,3 +92,41 @@ func TestSocketOrder(t *testing.T) {
 		})
 	}
 }
+
+// TestUfragConnDropsAfterClose: an ICE agent's connection on a host socket
+// keeps pion's allocation-free reads and writes, and a packet written after
+// ICE closed it (as a restart does, with a packet on its way out) is
+// dropped instead of failing, which would end DTLS and SCTP above.
+func TestUfragConnDropsAfterClose(t *testing.T) {
+	h, err := listenHost(Options{Loopback: true}.withDefaults(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	addrs := h.GetListenAddresses()
+	if len(addrs) == 0 {
+		t.Fatal("no host socket")
+	}
+	c, err := h.GetConn("ufrag", addrs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	uc, ok := c.(ufragConn)
+	if !ok {
+		t.Fatalf("GetConn gave a %T, want a ufragConn: pion's mux connection lost ReadFromAddrPort or WriteToAddrPort", c)
+	}
+	to := netip.MustParseAddrPort("127.0.0.1:9")
+	if err := uc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	msg := []byte("after the restart")
+	if n, err := uc.WriteToAddrPort(msg, to); n != len(msg) || err != nil {
+		t.Errorf("WriteToAddrPort after Close = %d, %v; want %d, nil", n, err, len(msg))
+	}
+	if n, err := uc.WriteTo(msg, net.UDPAddrFromAddrPort(to)); n != len(msg) || err != nil {
+		t.Errorf("WriteTo after Close = %d, %v; want %d, nil", n, err, len(msg))
+	}
+	if _, _, err := uc.ReadFromAddrPort(make([]byte, 16)); err == nil {
+		t.Error("ReadFromAddrPort after Close succeeded; want an error")
+	}
+}
