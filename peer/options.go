@@ -70,9 +70,9 @@ type Options struct {
 
 	// LoggerFactory receives pion's logs; nil discards them.
 	LoggerFactory logging.LoggerFactory
-	// OnState, if set, is called on every state change, from pion's
-	// goroutines, one per change, so two calls may overlap: it must not
-	// block.
+	// OnState, if set, is called on every state change, one call at a
+	// time and in the order of the changes (a change already undone when
+	// its turn comes is skipped). It must not block.
 	OnState func(State)
 	// OnNetworkChange, if set, is called when this computer's addresses
 	// changed during the session and ICE restarted for them, with the

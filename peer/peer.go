@@ -63,6 +63,10 @@ type Peer struct {
 	// Unix nanoseconds: the connection attempt began (see [Path]).
 	checkedAt atomic.Int64
 
+	// stateMu serializes the handling and reporting of state changes
+	// (onConnectionState, and a restart's Restarting).
+	stateMu sync.Mutex
+
 	mu        sync.Mutex
 	remote    *sdpcodec.Blob
 	madeAt    time.Time // our blob made
@@ -72,7 +76,7 @@ type Peer struct {
 	channels  channels // the other channels, opened by either side
 	lostTimer *time.Timer
 	connTimer *time.Timer
-	state     State
+	state     State                       // pion's connection state as last handled, or Restarting
 	waiting   bool                        // lost, waiting up to ReconnectWait for a reconnection
 	controlRW datachannel.ReadWriteCloser // the control channel, detached, once open
 	control   chan struct{}               // closed once controlRW is set
@@ -549,9 +553,19 @@ func (p *Peer) onOpen(dc *webrtc.DataChannel) {
 	}
 }
 
-func (p *Peer) onConnectionState(s webrtc.PeerConnectionState) {
+// onConnectionState follows pion's connection state. pion calls it on a
+// goroutine of its own for each change, so calls may run in any order: a
+// restart's "connecting" ran after its "connected" under load and left the
+// peer checking for good, and a late "disconnected" restarted a connection
+// that was back. So each call handles the state pion is in now rather than
+// the one it was called with, one call at a time: the last call to run sees
+// the last change, and reports never go back (one is skipped when pion
+// changed twice before its first call ran).
+func (p *Peer) onConnectionState(webrtc.PeerConnectionState) {
+	p.stateMu.Lock()
+	defer p.stateMu.Unlock()
 	var st State
-	switch s {
+	switch p.pc.ConnectionState() {
 	case webrtc.PeerConnectionStateConnecting:
 		st = StateChecking
 	case webrtc.PeerConnectionStateConnected:
@@ -576,8 +590,12 @@ func (p *Peer) onConnectionState(s webrtc.PeerConnectionState) {
 	case StateDisconnected:
 		p.armLostLocked(p.opts.LostTimeout / 2)
 	}
+	changed := st != p.state
 	p.state = st
 	p.mu.Unlock()
+	if !changed {
+		return // handled by the call before
+	}
 	if p.opts.OnState != nil {
 		p.opts.OnState(st)
 	}

@@ -156,9 +156,7 @@ func (p *Peer) restartTo(gen uint16, cands []sdpcodec.Candidate, stale bool) err
 	if cands == nil {
 		cands = p.knownCandidates()
 	}
-	if p.opts.OnState != nil {
-		p.opts.OnState(StateRestarting)
-	}
+	p.restarting()
 	p.armLost(p.opts.LostTimeout)
 	p.se.SetICECredentials(sdpcodec.CredentialsAt(p.local.Fingerprint, gen))
 	remote := &sdpcodec.Blob{Fingerprint: p.Remote().Fingerprint, Generation: gen, Candidates: cands}
@@ -196,6 +194,20 @@ func (p *Peer) restartTo(gen uint16, cands []sdpcodec.Candidate, stale bool) err
 		go p.restartLanes()
 	}
 	return nil
+}
+
+// restarting records and reports that ICE restarts. Recorded, it makes
+// the next Connected a change: pion may be connected again before it
+// reports connecting.
+func (p *Peer) restarting() {
+	p.stateMu.Lock()
+	defer p.stateMu.Unlock()
+	p.mu.Lock()
+	p.state = StateRestarting
+	p.mu.Unlock()
+	if p.opts.OnState != nil {
+		p.opts.OnState(StateRestarting)
+	}
 }
 
 // raise sets v to n unless it holds more already.

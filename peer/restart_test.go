@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/webrtc/v4"
+
 	"pigeon/sdpcodec"
 )
 
@@ -264,6 +266,49 @@ func TestRestartsCrossing(t *testing.T) {
 	close(stop)
 	t.Logf("%d messages arrived intact across 3 crossed restarts", arrived())
 	exchange(t, b, a, "after")
+}
+
+// TestLateStateChanges: pion reports each change of the connection's state
+// on a goroutine of its own, so under load a report can run after a later
+// one (a restart's "connecting" after its "connected"). A late report
+// changes nothing: the peer stays connected, restarts nothing and reports
+// nothing; after a restart's Restarting, Connected is reported even when
+// pion was connected again before its "connecting" ran.
+func TestLateStateChanges(t *testing.T) {
+	ctx := testContext(t, 30*time.Second)
+	var mu sync.Mutex
+	var states []State
+	record := func(s State) {
+		mu.Lock()
+		defer mu.Unlock()
+		states = append(states, s)
+	}
+	offerer, answerer, a, b := connectedPeers(t, ctx, Options{OnState: record}, Options{})
+	waitConnected(t, 0, offerer, answerer)
+	mu.Lock()
+	states = nil
+	mu.Unlock()
+
+	offerer.onConnectionState(webrtc.PeerConnectionStateConnecting)
+	offerer.onConnectionState(webrtc.PeerConnectionStateDisconnected)
+	time.Sleep(200 * time.Millisecond) // a restart would have begun
+	offerer.mu.Lock()
+	st := offerer.state
+	offerer.mu.Unlock()
+	if st != StateConnected || offerer.Generation() != 0 {
+		t.Errorf("after late reports: %s in generation %d, want connected in 0", st, offerer.Generation())
+	}
+
+	offerer.restarting()
+	offerer.onConnectionState(webrtc.PeerConnectionStateConnecting)
+	mu.Lock()
+	got := slices.Clone(states)
+	mu.Unlock()
+	if want := []State{StateRestarting, StateConnected}; !slices.Equal(got, want) {
+		t.Errorf("reported %v, want %v", got, want)
+	}
+	waitConnected(t, 0, offerer)
+	exchange(t, a, b, "unharmed")
 }
 
 // TestReconnectWrongBlobs: wrong reconnect blobs are refused and the

@@ -6,7 +6,8 @@ type State int
 // The states a peer goes through. A peer that connects reports Checking and
 // then Connected; it may report Disconnected and Connected again when its
 // link drops briefly, and Restarting, Checking and Connected when ICE
-// restarts (after a network change); with [Options.ReconnectWait] it reports
+// restarts (after a network change; Checking is skipped when the
+// connection is back before it is reported); with [Options.ReconnectWait] it reports
 // Waiting once the connection counts as lost; it ends in Failed or Closed.
 const (
 	StateChecking State = iota + 1
