@@ -15,8 +15,11 @@ import (
 // streams are the terminal I/O a command gets.
 type streams struct {
 	in     io.Reader
-	out    io.Writer // data only
-	errOut io.Writer // everything a person reads
+	out    io.Writer     // data only
+	errOut *switchWriter // everything a person reads
+	// interrupt ends the command as Ctrl-C does, for a terminal in raw
+	// mode, where Ctrl-C is a byte read.
+	interrupt func()
 }
 
 // run is the whole program; it returns the exit code: 0 success, 1 failure,
@@ -24,8 +27,10 @@ type streams struct {
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	ctx, interrupt := context.WithCancel(ctx)
+	defer interrupt()
 	tuneGC()
-	s := &streams{in: stdin, out: stdout, errOut: stderr}
+	s := &streams{in: stdin, out: stdout, errOut: &switchWriter{base: stderr}, interrupt: interrupt}
 	app := newApp(s)
 	err := app.RunContext(ctx, flagsFirst(app, args))
 	if err == nil {

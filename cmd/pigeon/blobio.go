@@ -90,7 +90,7 @@ func drawQR(w io.Writer, text string) error {
 // terminalSize is the size of the terminal w writes to, if it is one and
 // knows its size.
 func terminalSize(w io.Writer) (cols, rows int, ok bool) {
-	f, isFile := w.(*os.File)
+	f, isFile := fileOf(w)
 	if !isFile || !term.IsTerminal(int(f.Fd())) {
 		return 0, 0, false
 	}
@@ -220,7 +220,7 @@ func isImageFile(path string) bool {
 
 // isTerminal reports whether f is a terminal a person types into.
 func isTerminal(v any) bool {
-	f, ok := v.(*os.File)
+	f, ok := fileOf(v)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -47,13 +48,13 @@ func chatCommand(s *streams) *cli.Command {
 			var lines <-chan chat.Fragment
 			early := !c.Bool("verify")
 			if early && c.String("in") != "" && c.String("in") != "-" {
-				lines = chat.ReadLines(ss.in)
+				lines = ss.readLines()
 			}
 			if err := ss.readAnswer(); err != nil {
 				return err
 			}
 			if early && lines == nil {
-				lines = chat.ReadLines(ss.in)
+				lines = ss.readLines()
 			}
 			if lines != nil {
 				lines = screenBlobs(ss, lines)
@@ -72,7 +73,11 @@ func runChat(ss *session, lines <-chan chat.Fragment) error {
 		return err
 	}
 	if lines == nil {
-		lines = screenBlobs(ss, chat.ReadLines(ss.in))
+		lines = screenBlobs(ss, ss.readLines())
+	}
+	var out io.Writer = ss.s.out
+	if ss.console != nil {
+		out = ss.console
 	}
 	opts := chat.Options{}
 	if isTerminal(ss.s.out) {
@@ -86,9 +91,9 @@ func runChat(ss *session, lines <-chan chat.Fragment) error {
 		opts.OnBinary = func(size int) {
 			fmt.Fprintf(ss.s.errOut, "pigeon: the other side sent a binary message (%s), not shown: a chat shows text messages\n", transfer.FormatSize(int64(size)))
 		}
-		ending, err = chat.RunPlain(ss.c.Context, conn, lines, ss.s.out, opts)
+		ending, err = chat.RunPlain(ss.c.Context, conn, lines, out, opts)
 	} else {
-		ending, err = chat.Run(ss.c.Context, conn, lines, ss.s.out, opts)
+		ending, err = chat.Run(ss.c.Context, conn, lines, out, opts)
 	}
 	if err != nil {
 		return err

@@ -75,7 +75,7 @@ func joinCommand(s *streams) *cli.Command {
 			if !c.Bool("verify") {
 				// Read at once: lines typed while the connection forms are
 				// sent when it opens.
-				lines = chat.ReadLines(ss.in)
+				lines = ss.readLines()
 			}
 			return runChat(ss, lines)
 		},

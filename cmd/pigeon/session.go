@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"pigeon/chat"
 	"pigeon/peer"
 	"pigeon/sdpcodec"
 )
@@ -28,6 +29,8 @@ type session struct {
 	// foreign is the other side's description when it is another
 	// program's (a browser page): the chat is plain text then.
 	foreign *sdpcodec.Foreign
+	// console is the terminal a chat is typed at, once it reads lines.
+	console *console
 }
 
 func newSession(c *cli.Context, s *streams) *session {
@@ -332,9 +335,32 @@ const defaultLanes = 2
 var errNotVerified = errors.New("the verification code was not confirmed: a blob may have been swapped on the way")
 
 func (ss *session) close() {
+	if ss.console != nil {
+		ss.s.errOut.set(nil)
+		_ = ss.console.Close()
+	}
 	if ss.p != nil {
 		_ = ss.p.Close()
 	}
+}
+
+// readLines reads a chat's lines from standard input. At a terminal (both
+// standard input and output) a console reads them, which keeps the line
+// being typed apart from the lines that arrive; elsewhere they are plain
+// lines.
+func (ss *session) readLines() <-chan chat.Fragment {
+	in, inFile := fileOf(ss.s.in)
+	out, outFile := fileOf(ss.s.out)
+	if inFile && outFile && isTerminal(in) && isTerminal(out) {
+		if c, err := openConsole(ss.in, in, out, ss.s.interrupt); err == nil {
+			ss.console = c
+			if isTerminal(ss.s.errOut) {
+				ss.s.errOut.set(c)
+			}
+			return c.Lines()
+		}
+	}
+	return chat.ReadLines(ss.in)
 }
 
 // argumentDesc reads the description given as arguments, joined: a paste
