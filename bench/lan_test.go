@@ -8,11 +8,14 @@ import (
 	"testing"
 
 	"pigeon/internal/netlab"
+	"pigeon/internal/testenv"
 )
 
 // BenchmarkSendLAN: `pigeon send FILE` to `pigeon join --yes` of 256 MiB
 // between two hosts on one LAN, against the same file between the same two
-// hosts over pion's plain data channel (bench/pionfile). The hosts are
+// hosts over pion's plain data channel (bench/pionfile) and with OpenSSH's
+// scp to an sshd of the benchmark's own on the receiving host (default
+// cipher; without sshd, scp or ssh-keygen the scp runs skip). The hosts are
 // network namespaces joined by veth links and a bridge, with Ethernet's
 // 1,500-byte MTU: there pigeon's lanes send SCTP packets of 1,435 bytes
 // (doc/lanes.md) where a PeerConnection sends 1,191. Both hosts run on
@@ -24,8 +27,9 @@ func BenchmarkSendLAN(b *testing.B) {
 	lab := netlab.New(b)
 	lan := lab.LAN("lan", "192.168.50.0/24")
 	hosts := []*netlab.Host{lab.Host("a"), lab.Host("b")}
+	var links []*netlab.Link
 	for _, h := range hosts {
-		lan.Attach(h, "eth0")
+		links = append(links, lan.Attach(h, "eth0"))
 	}
 	onLAN := func(side int, name string, args ...string) *exec.Cmd {
 		cmd := hosts[side].Command(context.Background(), name, args...)
@@ -41,6 +45,7 @@ func BenchmarkSendLAN(b *testing.B) {
 	const size = 256 << 20
 	src := filepath.Join(dir, "file")
 	writeRandom(b, src, size)
+	ssh, noSSH := startSSH(b, onLAN, 1, links[1].Addr.String())
 	b.Run("pigeon", func(b *testing.B) {
 		b.SetBytes(size)
 		for b.Loop() {
@@ -51,6 +56,16 @@ func BenchmarkSendLAN(b *testing.B) {
 		b.SetBytes(size)
 		for b.Loop() {
 			pionOnce(b, onLAN, pionfile, dir, src)
+		}
+	})
+	b.Run("scp", func(b *testing.B) {
+		if ssh == nil {
+			testenv.Unavailable(b, "%s", noSSH)
+		}
+		want := sumFile(b, src)
+		b.SetBytes(size)
+		for b.Loop() {
+			scpOnce(b, ssh, onLAN, 0, dir, src, want)
 		}
 	})
 }

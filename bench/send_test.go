@@ -10,20 +10,25 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"pigeon/internal/testenv"
 )
 
 // BenchmarkSendFile: `pigeon send FILE` to `pigeon join --yes`, two
 // processes over loopback, for a 256 MiB and a 1 GiB file. It reports the
 // rate and each side's peak memory (maximum resident set size), against
-// two baselines: the same file between two processes over pion's plain
-// data channel (bench/pionfile), and a raw TCP copy between two sockets
-// in this process.
+// three baselines: the same file between two processes over pion's plain
+// data channel (bench/pionfile), the same file copied with OpenSSH's scp
+// to an sshd of the benchmark's own on 127.0.0.1 (default cipher), and a
+// raw TCP copy between two sockets in this process. Without sshd, scp or
+// ssh-keygen the scp runs skip.
 //
 //	go test -run '^$' -bench SendFile -benchtime 1x ./bench/
 func BenchmarkSendFile(b *testing.B) {
 	dir := b.TempDir()
 	pigeon := build(b, dir, "pigeon/cmd/pigeon")
 	pionfile := build(b, dir, "pigeon/bench/pionfile")
+	ssh, noSSH := startSSH(b, here, 1, "127.0.0.1")
 	for _, size := range []int64{256 << 20, 1 << 30} {
 		src := filepath.Join(dir, "file")
 		writeRandom(b, src, size)
@@ -38,6 +43,16 @@ func BenchmarkSendFile(b *testing.B) {
 			b.SetBytes(size)
 			for b.Loop() {
 				pionOnce(b, here, pionfile, dir, src)
+			}
+		})
+		b.Run("scp/"+name, func(b *testing.B) {
+			if ssh == nil {
+				testenv.Unavailable(b, "%s", noSSH)
+			}
+			want := sumFile(b, src)
+			b.SetBytes(size)
+			for b.Loop() {
+				scpOnce(b, ssh, here, 0, dir, src, want)
 			}
 		})
 		b.Run("tcp/"+name, func(b *testing.B) {
