@@ -241,7 +241,7 @@ func (p *Peer) acceptedLane(ctx context.Context, id int) (*lane, error) {
 // fastPath reports whether the connection runs between host candidates
 // of a pigeon on each side: lanes then reach the same addresses.
 func (p *Peer) fastPath() bool {
-	if p.foreign.Load() {
+	if !p.restarts() { // lanes are pigeon's own connections
 		return false
 	}
 	pair, err := p.selectedPair()

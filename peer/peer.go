@@ -41,6 +41,10 @@ type Peer struct {
 	done   chan struct{} // closed once the peer has ended; err says why
 
 	foreign atomic.Bool // the other side is not pigeon: no restarts
+	// page: the other side is pigeon's web page, whose blob carries the ICE
+	// credentials its browser chose. It runs pigeon's apps on channel 0,
+	// but has neither lanes nor the control channel: no restarts.
+	page atomic.Bool
 	// announced: our offer announced a channel for other programs
 	// (Options.Announce); app is the channel the app runs over with them
 	// (foreign.go).
@@ -154,6 +158,7 @@ func answer(ctx context.Context, opts Options, offer *sdpcodec.Blob, sdp string,
 		return nil, err
 	}
 	p.foreign.Store(foreign)
+	p.page.Store(offer.CarriesCredentials())
 	sdp = p.resolveNames(ctx, sdp)
 	err = p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp})
 	if err != nil {
@@ -397,11 +402,13 @@ func (p *Peer) accept(answer *sdpcodec.Blob, sdp func() string, foreign bool) er
 	p.mu.Unlock()
 
 	p.foreign.Store(foreign)
+	p.page.Store(answer.CarriesCredentials())
 	err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: p.resolveNames(context.Background(), sdp())})
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err != nil {
 		p.foreign.Store(false)
+		p.page.Store(false)
 		p.remote = nil
 		return fmt.Errorf("applying the answer: %w", err)
 	}
@@ -451,6 +458,15 @@ func (p *Peer) Connect(ctx context.Context) (*Conn, error) {
 		return nil, ctx.Err()
 	}
 }
+
+// restarts reports whether the session can restart ICE: the other side
+// is pigeon's command, not another program or pigeon's page.
+func (p *Peer) restarts() bool { return !p.foreign.Load() && !p.page.Load() }
+
+// Page reports whether the other side is pigeon's web page: it runs
+// pigeon's apps, without lanes or ICE restarts. It is known once the other
+// side's description was applied.
+func (p *Peer) Page() bool { return p.page.Load() }
 
 // Foreign reports whether the other side is another program than pigeon
 // (a browser page, pion's examples): its description was not a pigeon's.
@@ -541,9 +557,12 @@ func (p *Peer) onOpen(dc *webrtc.DataChannel) {
 	}
 	p.mu.Unlock()
 	close(p.opened)
-	if p.foreign.Load() {
+	switch {
+	case p.foreign.Load():
 		p.watchForeign()
-	} else {
+	case p.page.Load():
+		// A page has no control channel: nothing to restart or tell.
+	default:
 		if p.kind == sdpcodec.Offer {
 			p.openControl()
 		}
@@ -599,7 +618,7 @@ func (p *Peer) onConnectionState(webrtc.PeerConnectionState) {
 	if p.opts.OnState != nil {
 		p.opts.OnState(st)
 	}
-	if st == StateDisconnected && !p.foreign.Load() {
+	if st == StateDisconnected && p.restarts() {
 		// The other side may have moved: restart towards where it may be
 		// now, which it does too when it notices.
 		go p.restartNext()

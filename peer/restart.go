@@ -52,7 +52,7 @@ var (
 	ErrOwnReconnect    = errors.New("this is this computer's own reconnect blob; paste it on the other computer")
 	ErrOtherSession    = errors.New("this reconnect blob belongs to another session")
 	ErrStaleReconnect  = errors.New("this reconnect blob is older than the connection it would restart; use the newest one")
-	ErrCannotReconnect = errors.New("this session cannot restart: the other side is not pigeon")
+	ErrCannotReconnect = errors.New("this session cannot restart: the other side is a browser or another program, not pigeon")
 	ErrNotReconnect    = errors.New("this is not a reconnect blob")
 )
 
@@ -119,7 +119,7 @@ func (p *Peer) Reconnect(b *sdpcodec.Blob) error {
 	}
 	session, ok := p.session()
 	switch {
-	case !ok || p.foreign.Load():
+	case !ok || !p.restarts():
 		return ErrCannotReconnect
 	case b.Session != session:
 		return ErrOtherSession

@@ -52,7 +52,7 @@ const refuseWait = 2 * time.Second
 // lets the message reach the other side first. Another program's peer
 // (a browser page) is not told.
 func (p *Peer) RefuseCode() {
-	if p.foreign.Load() {
+	if !p.restarts() { // no control channel
 		return
 	}
 	t := time.NewTimer(refuseWait)

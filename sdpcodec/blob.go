@@ -10,8 +10,15 @@ import (
 const (
 	// Prefix starts the text form of every blob.
 	Prefix = "PIGEON"
-	// Version is the format version this package writes and reads.
-	Version = 1
+	// Version is the newest format version this package writes and
+	// reads. Version 1 derives the ICE credentials from the fingerprint;
+	// version 2 carries them, for a peer that cannot choose its own (a
+	// browser's RTCPeerConnection). [Blob.Encode] writes version 1 unless
+	// the blob carries credentials, so pigeons that only read version 1
+	// still read every blob a pigeon makes.
+	Version = 2
+	// carriedVersion is the version of blobs that carry ICE credentials.
+	carriedVersion = 2
 	// MaxCandidates is the largest number of candidates a blob holds.
 	MaxCandidates = 16
 	// MaxTextLen is the longest cleaned text [Parse] and [Decode] accept. The
@@ -117,7 +124,16 @@ type Blob struct {
 	Generation uint16
 	// Candidates are the sender's ICE candidates in priority order, best first.
 	Candidates []Candidate
+	// Ufrag and Pwd are the sender's ICE credentials when it chose them
+	// itself (a browser page): the blob then carries them, in version 2.
+	// Empty, they are derived from the fingerprint ([CredentialsAt]).
+	// Offers and answers only.
+	Ufrag, Pwd string
 }
+
+// CarriesCredentials reports whether b carries its sender's own ICE
+// credentials: the sender is a browser page, which chose them.
+func (b *Blob) CarriesCredentials() bool { return b.Ufrag != "" || b.Pwd != "" }
 
 // BindingOf returns the binding an answer to offer must carry: the first 12
 // bits of the offer's fingerprint. It guards against pasting an answer into the
@@ -202,9 +218,19 @@ func (b *Blob) marshal() ([]byte, error) {
 	if len(b.Candidates) > MaxCandidates {
 		return nil, fmt.Errorf("%w: %d candidates, at most %d fit", ErrInvalid, len(b.Candidates), MaxCandidates)
 	}
+	version := byte(1)
+	if b.CarriesCredentials() {
+		if b.Kind == Reconnect {
+			return nil, fmt.Errorf("%w: a reconnect blob carries no ICE credentials", ErrInvalid)
+		}
+		if err := checkCredentials(b.Ufrag, b.Pwd); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
+		version = carriedVersion
+	}
 
-	buf := make([]byte, 0, listStart+len(b.Candidates)*(1+16+2)+1+trailerLen)
-	buf = append(buf, Version<<5|kindBit|low4)
+	buf := make([]byte, 0, listStart+2+len(b.Ufrag)+len(b.Pwd)+len(b.Candidates)*(1+16+2)+1+trailerLen)
+	buf = append(buf, version<<5|kindBit|low4)
 	if b.Kind == Reconnect {
 		session := b.Session
 		if b.FromOfferer {
@@ -213,6 +239,9 @@ func (b *Blob) marshal() ([]byte, error) {
 		buf = append(buf, byte(session>>8), byte(session), byte(b.Generation>>8), byte(b.Generation))
 	} else {
 		buf = append(buf, b.Fingerprint[:]...)
+	}
+	if version == carriedVersion {
+		buf = appendCredentials(buf, b.Ufrag, b.Pwd)
 	}
 	if len(b.Candidates) == 0 {
 		buf = append(buf, emptyListTag)

@@ -105,12 +105,13 @@ func decode(text string) (*Blob, error) {
 	if len(buf) < headerLen {
 		return nil, truncatedError()
 	}
-	switch v := int(buf[0] >> 5); v {
+	version := int(buf[0] >> 5)
+	switch version {
 	case 0:
 		return nil, fmt.Errorf("%w: format version 0 does not exist", ErrMalformed)
-	case Version:
+	case 1, carriedVersion:
 	default:
-		return nil, &VersionError{Version: v}
+		return nil, &VersionError{Version: version}
 	}
 	kind, start := Offer, listStart
 	switch {
@@ -119,9 +120,18 @@ func decode(text string) (*Blob, error) {
 	case buf[0]&0xF == 0:
 		kind, start = Reconnect, reconnectListStart
 	}
+	carried := version == carriedVersion
+	if carried {
+		if kind == Reconnect {
+			return nil, fmt.Errorf("%w: a version %d blob is an offer or an answer (app 0 marks a reconnect blob)", ErrMalformed, version)
+		}
+		if start = credentialsEnd(buf, listStart); start == 0 {
+			return nil, truncatedError()
+		}
+	}
 
 	if len(buf) < start+trailerLen {
-		return nil, classifyKindDamage(buf, kind, false)
+		return nil, classifyDamageAt(buf, kind, start, carried, false)
 	}
 	body, trailer := buf[:len(buf)-trailerLen], buf[len(buf)-trailerLen:]
 	// The CRC-16 is checked first and the same way for every kind, so that
@@ -132,7 +142,7 @@ func decode(text string) (*Blob, error) {
 		sumOK = trailer[0] == crc8(body)
 	}
 	if !sumOK || !canonical {
-		return nil, classifyKindDamage(buf, kind, sumOK)
+		return nil, classifyDamageAt(buf, kind, start, carried, sumOK)
 	}
 
 	b := &Blob{Kind: kind}
@@ -151,6 +161,11 @@ func decode(text string) (*Blob, error) {
 			return nil, fmt.Errorf("%w: the reconnect blob has generation 0", ErrMalformed)
 		}
 	}
+	if carried {
+		if b.Ufrag, b.Pwd, err = readCredentials(buf, listStart, start); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+		}
+	}
 	if b.Candidates, err = parseCandidates(body[start:]); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
@@ -162,6 +177,15 @@ func decode(text string) (*Blob, error) {
 // starts with four zero bits in the kind bit alone, so either may be the
 // other damaged: such a header is called truncated only when the bytes are
 // truncated under both layouts.
+// classifyDamageAt is classifyKindDamage for a list that starts at start,
+// after carried credentials when carried is set.
+func classifyDamageAt(buf []byte, kind Kind, start int, carried, sumOK bool) error {
+	if carried {
+		return classifyDamage(buf, start, sumOK)
+	}
+	return classifyKindDamage(buf, kind, sumOK)
+}
+
 func classifyKindDamage(buf []byte, kind Kind, sumOK bool) error {
 	start, other := listStart, reconnectListStart
 	if kind == Reconnect {

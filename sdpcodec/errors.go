@@ -49,5 +49,5 @@ type VersionError struct {
 }
 
 func (e *VersionError) Error() string {
-	return fmt.Sprintf("blob uses format version %d; this pigeon reads version %d", e.Version, Version)
+	return fmt.Sprintf("blob uses format version %d; this pigeon reads versions 1 to %d", e.Version, Version)
 }

@@ -30,8 +30,12 @@ func priority(c Candidate, i int) uint32 {
 // endings, from a fixed template: one data channel section (mid 0), the ICE
 // credentials of [CredentialsAt] b's generation, setup actpass for offers and active for
 // answers, and one candidate line per candidate followed by end-of-candidates.
+// A blob that carries its sender's credentials gets those instead.
 func (b *Blob) SDP() string {
 	ufrag, pwd := CredentialsAt(b.Fingerprint, b.Generation)
+	if b.CarriesCredentials() {
+		ufrag, pwd = b.Ufrag, b.Pwd
+	}
 	sessionID := binary.BigEndian.Uint64(b.Fingerprint[0:8]) &^ (1 << 63)
 	setup := "actpass"
 	if b.Kind == Answer {

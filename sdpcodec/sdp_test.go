@@ -289,3 +289,40 @@ func TestPionPeersConnectWithRebuiltSDP(t *testing.T) {
 		}
 	}
 }
+
+// A page's blob carries its own ICE credentials: the rebuilt description
+// has them, and a blob cannot carry what is not an ICE ufrag or password.
+func TestSDPCarriedCredentials(t *testing.T) {
+	b := oneHostOffer()
+	b.Ufrag, b.Pwd = "fN3x", "q8W2yJ0kZ+f/LpTe5s9XuA1b"
+	sdp := b.SDP()
+	if !strings.Contains(sdp, "a=ice-ufrag:fN3x\r\n") || !strings.Contains(sdp, "a=ice-pwd:q8W2yJ0kZ+f/LpTe5s9XuA1b\r\n") {
+		t.Errorf("SDP of a blob with carried credentials:\n%s", sdp)
+	}
+	text, err := b.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Decode(text)
+	if err != nil || got.Ufrag != b.Ufrag || got.Pwd != b.Pwd {
+		t.Errorf("Decode(Encode()) = %+v, %v", got, err)
+	}
+	v1, _ := oneHostOffer().Encode()
+	if len(text)-len(v1) != 37 {
+		t.Errorf("Chromium's credentials cost %d characters, want 37 (SPEC.md)", len(text)-len(v1))
+	}
+	for _, tc := range []struct{ ufrag, pwd, message string }{
+		{"abc", "q8W2yJ0kZ+f/LpTe5s9XuA1b", "ICE ufrag \"abc\" has 3 characters"},
+		{"fN3x", "short", "ICE password \"short\" has 5 characters"},
+		{"fN-x", "q8W2yJ0kZ+f/LpTe5s9XuA1b", "holds '-'"},
+	} {
+		b.Ufrag, b.Pwd = tc.ufrag, tc.pwd
+		if _, err := b.Encode(); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.message) {
+			t.Errorf("Encode with %q/%q = %v, want ErrInvalid containing %q", tc.ufrag, tc.pwd, err, tc.message)
+		}
+	}
+	r := &Blob{Kind: Reconnect, Generation: 1, Ufrag: "fN3x", Pwd: "q8W2yJ0kZ+f/LpTe5s9XuA1b"}
+	if _, err := r.Encode(); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Encode of a reconnect blob with credentials = %v, want ErrInvalid", err)
+	}
+}

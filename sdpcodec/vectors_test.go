@@ -137,6 +137,8 @@ func TestVectors(t *testing.T) {
 				"from":       fromSide(b),
 				"generation": strconv.Itoa(int(b.Generation)),
 				"candidates": strconv.Itoa(len(b.Candidates)),
+				"ufrag":      b.Ufrag,
+				"pwd":        b.Pwd,
 			} {
 				if want, ok := v.header[key]; ok && want != got {
 					t.Errorf("%s = %s, want %s", key, got, want)
@@ -176,6 +178,10 @@ func successVector(name, comment string, b *Blob, body func(string) string) *vec
 		v.set("generation", strconv.Itoa(int(b.Generation)))
 	}
 	v.set("candidates", strconv.Itoa(len(b.Candidates)))
+	if b.CarriesCredentials() {
+		v.set("ufrag", b.Ufrag)
+		v.set("pwd", b.Pwd)
+	}
 	if body == nil {
 		body = func(s string) string { return s + "\n" }
 	}
@@ -226,7 +232,32 @@ func generatedVectors() []*vector {
 	}
 	swapped := baseText[:swapAt] + baseText[swapAt+1:swapAt+2] + baseText[swapAt:swapAt+1] + baseText[swapAt+2:]
 
+	chromium := offer("offer-chromium", AppChat, Candidate{Hostname: "4f6a1c2e-9b3d-4e5f-8a7b-6c5d4e3f2a1b.local", Port: 54321})
+	chromium.Ufrag, chromium.Pwd = "fN3x", "q8W2yJ0kZ+f/LpTe5s9XuA1b"
+	firefox := answer("answer-firefox", BindingOf(base),
+		Candidate{Hostname: "9c8b7a6f-5e4d-4c3b-a2a1-0f9e8d7c6b5a.local", Port: 61234},
+		Candidate{Type: Srflx, Addr: netip.MustParseAddr("203.0.113.9"), Port: 61234})
+	firefox.Ufrag, firefox.Pwd = "a3f9c2d1", "5b7e0c4d9f1a2b3c4d5e6f708192a3b4"
+	chromiumText, _ := chromium.Encode()
+	v2 := func(ulen, plen byte, packed []byte) []byte {
+		fp := vectorFingerprint("v2")
+		body := append([]byte{0x41}, fp[:]...)
+		body = append(body, ulen, plen)
+		body = append(body, packed...)
+		return append(body, 0x80, 192, 0, 2, 1, 0xC3, 0x50) // one IPv4 host candidate
+	}
+	creds := appendCredentials(nil, "fN3x", "q8W2yJ0kZ+f/LpTe5s9XuA1b")[2:]
+	padded := appendCredentials(nil, "fN3xQ", "q8W2yJ0kZ+f/LpTe5s9XuA1b")[2:] // 29 characters: 2 bits of padding
+	padded[len(padded)-1] |= 1
+
 	vs := []*vector{
+		successVector("offer_chromium", "a version 2 offer as the page makes it in Chromium: its own ICE credentials (4 + 24 characters), one mDNS host candidate", chromium, nil),
+		successVector("answer_firefox", "a version 2 answer to offer_ipv4_host as the page makes it in Firefox: credentials of 8 + 32 characters, mDNS host and srflx on one port", firefox, nil),
+		failVector("truncated_credentials", "truncated", "offer_chromium cut inside its ICE credentials", chromiumText[:70]+"\n"),
+		failVector("malformed_credentials_padding", "malformed", "valid checksum, version 2, the credentials' padding bits not zero", rawBlob(Offer, v2(5, 24, padded), 0)+"\n"),
+		failVector("malformed_credentials_short", "malformed", "valid checksum, version 2, an ICE password of 21 characters", rawBlob(Offer, v2(4, 21, appendCredentials(nil, "fN3x", "q8W2yJ0kZ+f/LpTe5s9Xu")[2:]), 0)+"\n"),
+		failVector("malformed_credentials_reconnect", "malformed", "valid checksum, version 2 with app 0: reconnect blobs carry no credentials", rawBlob(Offer, append([]byte{0x40}, v2(4, 24, creds)[1:]...), 0)+"\n"),
+
 		successVector("offer_ipv4_host", "an offer for chat with one IPv4 host candidate: 75 characters, QR version 3", base, nil),
 		successVector("answer_ipv4_host", "an answer to offer_ipv4_host with one IPv4 host candidate", ans, nil),
 		successVector("offer_ipv4_ipv6", "an offer for send with an IPv4 and an IPv6 host candidate", offer("offer-ipv4-ipv6", AppSend,
@@ -279,7 +310,7 @@ func generatedVectors() []*vector {
 		failVector("damaged_transposition", "damaged", "offer_ipv4_host with two adjacent characters swapped", swapped+"\n"),
 		failVector("damaged_character", "damaged", "offer_ipv4_host with a zero at position 12: '0' cannot appear in a blob", replace(baseText, 11, "0")+"\n"),
 		failVector("damaged_extra_character", "damaged", "offer_ipv4_host with one character added at the end", baseText+"A\n"),
-		failVector("newer_version", "newer version", "a header with version 2", rawBlob(Offer, append([]byte{0x41}, make([]byte, 40)...), 0)+"\n"),
+		failVector("newer_version", "newer version", "a header with version 3", rawBlob(Offer, append([]byte{0x61}, make([]byte, 40)...), 0)+"\n"),
 		failVector("too_long", "too long", "more than MaxTextLen characters after cleaning", wrap(Prefix+strings.Repeat("A", MaxTextLen))),
 		failVector("multiple", "multiple", "offer_ipv4_host pasted twice", baseText+"\n"+baseText+"\n"),
 	}
