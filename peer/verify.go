@@ -1,9 +1,6 @@
 package peer
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
-	"fmt"
 	"time"
 
 	"pigeon/sdpcodec"
@@ -26,16 +23,7 @@ func (p *Peer) VerificationCode() string {
 	if p.kind == sdpcodec.Answer {
 		offer, answer = remote, p.local
 	}
-	return verificationCode(offer.Fingerprint, answer.Fingerprint)
-}
-
-func verificationCode(offer, answer [32]byte) string {
-	h := sha256.New()
-	h.Write([]byte("pigeon v1 verification code"))
-	h.Write(offer[:])
-	h.Write(answer[:])
-	n := binary.BigEndian.Uint64(h.Sum(nil)) % 1_000_000
-	return fmt.Sprintf("%03d-%03d", n/1000, n%1000)
+	return sdpcodec.VerificationCode(offer.Fingerprint, answer.Fingerprint)
 }
 
 // refusedMessage, on the control channel, says the person refused the

@@ -2,7 +2,9 @@ package sdpcodec
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 )
 
 // credentialsLabel separates this use of SHA-256 from any other.
@@ -58,4 +60,19 @@ func SessionOf(offerer, answerer [32]byte) uint16 {
 	h.Write(answerer[:])
 	sum := h.Sum(nil)
 	return (uint16(sum[0])<<8 | uint16(sum[1])) & maxSession
+}
+
+const verificationLabel = "pigeon v1 verification code"
+
+// VerificationCode returns the code both sides of a session show, six
+// digits from the offer's and the answer's fingerprints (see SPEC.md):
+// the first 8 bytes of SHA-256(label, offer, answer), big-endian, modulo
+// 10^6, written "ddd-ddd".
+func VerificationCode(offer, answer [32]byte) string {
+	h := sha256.New()
+	h.Write([]byte(verificationLabel))
+	h.Write(offer[:])
+	h.Write(answer[:])
+	n := binary.BigEndian.Uint64(h.Sum(nil)) % 1_000_000
+	return fmt.Sprintf("%03d-%03d", n/1000, n%1000)
 }
