@@ -77,6 +77,7 @@ func newApp(s *streams) *cli.App {
 			shareCommand(s),
 			joinCommand(s),
 			inspectCommand(s),
+			webCommand(s),
 			demoCommand(s),
 			helpCommand(),
 			versionCommand(),

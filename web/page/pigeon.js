@@ -139,7 +139,7 @@
 
   function readDescription(text) {
     const format = codec.recognize(text);
-    if (format === 'pigeon') return { blob: codec.parse(text) };
+    if (format === 'pigeon' || format === '') return { blob: codec.parse(text) };
     const d = codec.parseForeign(text);
     return { foreign: d };
   }

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"pigeon/internal/browser"
+)
+
+// pigeon's own page (package web), served by `pigeon web`, in headless
+// Chromium and Firefox ESR with their default settings (mDNS host
+// candidates), driven like a person by the names of its controls, against
+// the pigeon binary: the blobs are pigeon blobs both ways, and the page
+// speaks pigeon's chat and transfer protocols.
+
+const pageBudget = 90 * time.Second
+
+var (
+	blobText = regexp.MustCompile(`PIGEON[A-Z2-7]+`)
+	codeText = regexp.MustCompile(`verification code (\d{3}-\d{3})`)
+)
+
+// servePage runs `pigeon web --no-open` and returns the page's URL.
+func servePage(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	p := startPigeon(t, ctx, t.TempDir(), "web", "--no-open")
+	var url string
+	waitUntil(t, ctx, "pigeon web prints the URL", func() bool {
+		line, _ := bufio.NewReader(strings.NewReader(p.stdout.String())).ReadString('\n')
+		url = strings.TrimSpace(line)
+		return strings.HasSuffix(line, "\n")
+	})
+	if !strings.HasPrefix(url, "http://127.0.0.1:") {
+		t.Fatalf("pigeon web printed %q", url)
+	}
+	return url
+}
+
+// openPage starts the browser on pigeon's page.
+func openPage(t *testing.T, ctx context.Context, name string) *browser.Page {
+	t.Helper()
+	page := browser.Start(t, name)
+	page.Open(servePage(t, ctx))
+	return page
+}
+
+// ownBlob waits for the page's blob and returns it.
+func ownBlob(t *testing.T, page *browser.Page) string {
+	t.Helper()
+	text := page.WaitText("region", "Your blob", "PIGEON", 20*time.Second)
+	blob := blobText.FindString(text)
+	if blob == "" {
+		t.Fatalf("no blob in the region Your blob: %q", text)
+	}
+	return blob
+}
+
+// sameCode checks that the page shows pigeon's verification code.
+func sameCode(t *testing.T, ctx context.Context, page *browser.Page, p *pigeonProcess) {
+	t.Helper()
+	var code string
+	waitUntil(t, ctx, "pigeon shows the verification code", func() bool {
+		m := codeText.FindStringSubmatch(p.stderr.String())
+		if m != nil {
+			code = m[1]
+		}
+		return m != nil
+	})
+	if got := page.Text("status", "Verification code"); got != code {
+		t.Errorf("the page shows the verification code %q, pigeon %q", got, code)
+	}
+}
+
+// chatWithPage sends a line each way.
+func chatWithPage(t *testing.T, ctx context.Context, page *browser.Page, p *pigeonProcess, name string) {
+	t.Helper()
+	if _, err := p.stdin.Write([]byte("hello from pigeon\n")); err != nil {
+		t.Fatal(err)
+	}
+	page.WaitText("log", "Messages", "peer: hello from pigeon", 10*time.Second)
+	page.Fill("textbox", "Message", "hello from "+name)
+	page.Click("button", "Send")
+	waitUntil(t, ctx, "the page's line reaches pigeon", func() bool { return strings.Contains(p.stdout.String(), "hello from "+name+"\n") })
+	page.WaitText("log", "Messages", "you: hello from "+name, 10*time.Second)
+}
+
+// TestPageOffersChat: the page starts a chat, `pigeon join` answers its
+// offer (a version 2 blob), the page connects with pigeon's answer; a line
+// crosses each way, and leaving on the page ends pigeon's chat with the
+// goodbye.
+func TestPageOffersChat(t *testing.T) {
+	for _, name := range browsers {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), pageBudget)
+			defer cancel()
+			page := openPage(t, ctx, name)
+			dir := t.TempDir()
+
+			page.Click("button", "Start a chat")
+			offer := ownBlob(t, page)
+			placeFile(t, filepath.Join(dir, "offer"), offer)
+			p := startPigeon(t, ctx, dir, "join", "--in", "offer", "--out", "answer")
+			answer := waitForFile(t, ctx, filepath.Join(dir, "answer"))
+			if !strings.HasPrefix(answer, "PIGEON") {
+				t.Fatalf("pigeon answered the page's offer with %.40q", answer)
+			}
+			page.Fill("textbox", "Blob from the other side", answer)
+			page.Click("button", "Connect")
+			page.WaitText("status", "Connection", "connected", 20*time.Second)
+			sameCode(t, ctx, page, p)
+			chatWithPage(t, ctx, page, p, name)
+
+			page.Click("button", "Leave the chat")
+			page.WaitText("status", "Connection", "chat ended", 10*time.Second)
+			if code := p.wait(t, ctx); code != 0 {
+				t.Fatalf("pigeon join exited with %d after the page left", code)
+			}
+			t.Logf("%s %s, pigeon: %s", name, page.Version(), strings.TrimSpace(p.stderr.String()))
+		})
+	}
+}
+
+// TestPigeonOffersChatToPage: `pigeon chat` offers, the page answers with a
+// version 2 blob, and pigeon's input ending says goodbye to the page.
+func TestPigeonOffersChatToPage(t *testing.T) {
+	for _, name := range browsers {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), pageBudget)
+			defer cancel()
+			page := openPage(t, ctx, name)
+			dir := t.TempDir()
+
+			p := startPigeon(t, ctx, dir, "chat", "--out", "offer", "--in", "answer")
+			offer := waitForFile(t, ctx, filepath.Join(dir, "offer"))
+			page.Fill("textbox", "Blob from the other side", offer)
+			page.Click("button", "Connect")
+			answer := ownBlob(t, page)
+			placeFile(t, filepath.Join(dir, "answer"), answer)
+			page.WaitText("status", "Connection", "connected", 20*time.Second)
+			sameCode(t, ctx, page, p)
+			chatWithPage(t, ctx, page, p, name)
+
+			p.stdin.Close()
+			if code := p.wait(t, ctx); code != 0 {
+				t.Fatalf("pigeon chat exited with %d", code)
+			}
+			page.WaitText("status", "Connection", "the peer left the chat", 10*time.Second)
+		})
+	}
+}
+
+// TestPageToPage: Chromium's page offers, Firefox's answers, and the other
+// way round: pigeon's page on both ends.
+func TestPageToPage(t *testing.T) {
+	for _, c := range []struct{ offerer, answerer string }{{"chromium", "firefox"}, {"firefox", "chromium"}} {
+		t.Run(c.offerer+"-to-"+c.answerer, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), pageBudget)
+			defer cancel()
+			off, ans := openPage(t, ctx, c.offerer), openPage(t, ctx, c.answerer)
+			off.Click("button", "Start a chat")
+			ans.Fill("textbox", "Blob from the other side", ownBlob(t, off))
+			ans.Click("button", "Connect")
+			off.Fill("textbox", "Blob from the other side", ownBlob(t, ans))
+			off.Click("button", "Connect")
+			for _, p := range []*browser.Page{off, ans} {
+				p.WaitText("status", "Connection", "connected", 20*time.Second)
+			}
+			if a, b := off.Text("status", "Verification code"), ans.Text("status", "Verification code"); a != b || len(a) != 7 {
+				t.Errorf("verification codes %q and %q", a, b)
+			}
+			off.Fill("textbox", "Message", "hello from "+c.offerer)
+			off.Click("button", "Send")
+			ans.WaitText("log", "Messages", "peer: hello from "+c.offerer, 10*time.Second)
+			ans.Fill("textbox", "Message", "hello from "+c.answerer)
+			ans.Click("button", "Send")
+			off.WaitText("log", "Messages", "peer: hello from "+c.answerer, 10*time.Second)
+			ans.Click("button", "Leave the chat")
+			off.WaitText("status", "Connection", "the peer left the chat", 10*time.Second)
+		})
+	}
+}
+
+// TestPageBadPaste: what the page says of bad pastes, in the CLI's words.
+func TestPageBadPaste(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), pageBudget)
+	defer cancel()
+	page := openPage(t, ctx, "chromium")
+	vector := func(name string) string {
+		_, body, _ := strings.Cut(readText(t, filepath.Join("..", "..", "sdpcodec", "testdata", name+".txt")), "\n\n")
+		return body
+	}
+	for _, c := range []struct{ paste, says string }{
+		{vector("truncated"), "blob is incomplete: it ends too early; copy the whole blob"},
+		{"hello there", "not a pigeon blob: a pigeon blob starts with PIGEON"},
+		{vector("damaged_character"), "blob is damaged: character '0' at position 12 cannot appear in a blob"},
+		{vector("newer_version"), "blob uses format version 3; this pigeon reads versions 1 to 2"},
+	} {
+		page.Fill("textbox", "Blob from the other side", c.paste)
+		page.Click("button", "Connect")
+		page.WaitText("alert", "Problem", c.says, 10*time.Second)
+	}
+	page.Click("button", "Start a chat")
+	offer := ownBlob(t, page)
+	page.Fill("textbox", "Blob from the other side", offer)
+	page.Click("button", "Connect")
+	page.WaitText("alert", "Problem", "this is our own offer, pasted back", 10*time.Second)
+}
