@@ -16,6 +16,15 @@ import (
 // Chromium's 4 + 24 characters take 23 bytes (37 characters of text),
 // Firefox's 8 + 32 take 32 (52 characters).
 
+// FormatVersion is the format version b's text form has: 2 when it
+// carries ICE credentials, else 1.
+func (b *Blob) FormatVersion() int {
+	if b.CarriesCredentials() {
+		return carriedVersion
+	}
+	return 1
+}
+
 // iceCharset orders the characters an ICE ufrag or password may hold.
 const iceCharset = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 

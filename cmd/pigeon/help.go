@@ -219,7 +219,7 @@ func versionText() string {
 	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
 		v = info.Main.Version
 	}
-	return fmt.Sprintf("pigeon %s (blob format v%d)", v, sdpcodec.Version)
+	return fmt.Sprintf("pigeon %s (blob formats v1 to v%d)", v, sdpcodec.Version)
 }
 
 // helpCommand is `pigeon help [COMMAND]`: help on standard output.

@@ -71,7 +71,10 @@ func describeBlob(w io.Writer, b *sdpcodec.Blob, format sdpcodec.Format) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "kind:         %s\n", b.Kind)
 	if format == sdpcodec.FormatPigeon || format == 0 {
-		fmt.Fprintf(bw, "format:       %s, version %d\n", sdpcodec.FormatPigeon, sdpcodec.Version)
+		fmt.Fprintf(bw, "format:       %s, version %d\n", sdpcodec.FormatPigeon, b.FormatVersion())
+		if b.CarriesCredentials() {
+			fmt.Fprintf(bw, "ice:          ufrag %s, password of %d characters, chosen by a browser (pigeon's page): no restarts\n", b.Ufrag, len(b.Pwd))
+		}
 	} else {
 		fmt.Fprintf(bw, "format:       %s, written by pigeon for other programs (as a blob: %d characters)\n", format, len(text))
 	}

@@ -3,6 +3,11 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -209,4 +214,120 @@ func TestPageBadPaste(t *testing.T) {
 	page.Fill("textbox", "Blob from the other side", offer)
 	page.Click("button", "Connect")
 	page.WaitText("alert", "Problem", "this is our own offer, pasted back", 10*time.Second)
+}
+
+// receivedFiles returns, for each link in the page's Received files, its
+// name, size and SHA-256, read from the blob the link would save.
+func receivedFiles(t *testing.T, page *browser.Page) map[string]string {
+	t.Helper()
+	out := page.Eval(`(async () => {
+		const got = {};
+		for (const a of document.querySelectorAll("#received-list a")) {
+			const b = await (await fetch(a.href)).arrayBuffer();
+			const h = new Uint8Array(await crypto.subtle.digest("SHA-256", b));
+			got[a.textContent] = b.byteLength + " " + Array.from(h, (x) => x.toString(16).padStart(2, "0")).join("");
+		}
+		return JSON.stringify(got);
+	})()`)
+	got := map[string]string{}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("reading the received files: %v (%s)", err, out)
+	}
+	return got
+}
+
+// fileSum is a file's size and SHA-256 as receivedFiles writes them.
+func fileSum(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%d %x", len(data), sha256.Sum256(data))
+}
+
+// TestPigeonSendsToPage: `pigeon send` of a 20 MiB file and a folder; the
+// page accepts, verifies each file by SHA-256 and offers it for saving
+// under its name; the saved bytes are the sent ones.
+func TestPigeonSendsToPage(t *testing.T) {
+	for _, name := range browsers {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), pageBudget)
+			defer cancel()
+			page := openPage(t, ctx, name)
+			dir := t.TempDir()
+			big := make([]byte, 20<<20)
+			if _, err := rand.Read(big); err != nil {
+				t.Fatal(err)
+			}
+			writeTestFile(t, filepath.Join(dir, "big.bin"), big)
+			writeTestFile(t, filepath.Join(dir, "notes", "todo.txt"), []byte("milk\neggs\n"))
+			writeTestFile(t, filepath.Join(dir, "notes", "old", "empty.txt"), nil)
+
+			p := startPigeon(t, ctx, dir, "send", "big.bin", "notes", "--out", "offer", "--in", "answer")
+			page.Fill("textbox", "Blob from the other side", waitForFile(t, ctx, filepath.Join(dir, "offer")))
+			page.Click("button", "Connect")
+			placeFile(t, filepath.Join(dir, "answer"), ownBlob(t, page))
+			page.WaitText("status", "Connection", "connected", 20*time.Second)
+			page.Click("button", "Accept")
+			summary := page.WaitText("status", "Transfer", "received 3 files", 60*time.Second)
+			t.Logf("%s: %s", name, summary)
+			if code := p.wait(t, ctx); code != 0 {
+				t.Fatalf("pigeon send exited with %d", code)
+			}
+			got := receivedFiles(t, page)
+			for _, f := range []string{"big.bin", "notes/todo.txt", "notes/old/empty.txt"} {
+				if want := fileSum(t, filepath.Join(dir, f)); got[f] != want {
+					t.Errorf("the page offers %s as %q, want %q", f, got[f], want)
+				}
+			}
+			if len(got) != 3 {
+				t.Errorf("the page offers %d files: %v", len(got), got)
+			}
+		})
+	}
+}
+
+// TestPageSendsToPigeon: the page sends a chosen file to `pigeon join`.
+func TestPageSendsToPigeon(t *testing.T) {
+	for _, name := range browsers {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), pageBudget)
+			defer cancel()
+			page := openPage(t, ctx, name)
+			dir := t.TempDir()
+			data := make([]byte, 3<<20+17)
+			if _, err := rand.Read(data); err != nil {
+				t.Fatal(err)
+			}
+			src := filepath.Join(t.TempDir(), "photo.jpg")
+			writeTestFile(t, src, data)
+
+			if err := os.Mkdir(filepath.Join(dir, "in"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			page.Choose("button", "Send files", src)
+			placeFile(t, filepath.Join(dir, "offer"), ownBlob(t, page))
+			p := startPigeon(t, ctx, dir, "join", "--yes", "--dir", "in", "--in", "offer", "--out", "answer")
+			page.Fill("textbox", "Blob from the other side", waitForFile(t, ctx, filepath.Join(dir, "answer")))
+			page.Click("button", "Connect")
+			page.WaitText("status", "Transfer", "sent 1 file", 60*time.Second)
+			if code := p.wait(t, ctx); code != 0 {
+				t.Fatalf("pigeon join exited with %d", code)
+			}
+			if got, want := fileSum(t, filepath.Join(dir, "in", "photo.jpg")), fileSum(t, src); got != want {
+				t.Errorf("pigeon received %s, want %s", got, want)
+			}
+		})
+	}
+}
+
+func writeTestFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

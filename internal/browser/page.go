@@ -169,6 +169,14 @@ func (p *Page) Click(role, name string) {
 		map[string]any{"cmd": "click", "role": role, "name": name})
 }
 
+// Choose clicks the control of that role and accessible name, which
+// opens a file chooser, and picks paths there.
+func (p *Page) Choose(role, name string, paths ...string) {
+	p.t.Helper()
+	p.must(findTimeout, fmt.Sprintf("choosing files with the %s %q", role, name),
+		map[string]any{"cmd": "choose", "role": role, "name": name, "paths": paths})
+}
+
 // Text returns what the control of that role and accessible name shows:
 // a field's value, or the text of anything else (a list's items one a
 // line).

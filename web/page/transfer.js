@@ -155,13 +155,12 @@
   async function receive(channel, ui) {
     const link = new Link(channel);
     try {
-      let first = await link.read();
-      if (first.type === 0 || decoder.decode(first.body.subarray(0, LANE_HEADER.length)) === LANE_HEADER) {
-        // `pigeon send` names the lanes it uses; a page has none.
-        first = null;
-      } else {
-        link.queue.unshift({ data: frame(first.type, first.body).buffer });
-      }
+      // `pigeon send` first names the lanes it uses ("pigeon-lanes"
+      // and their numbers); a page uses none, and anything else is the
+      // manifest already.
+      const first = await link.next();
+      const raw = first.data === undefined ? null : typeof first.data === 'string' ? first.data : decoder.decode(new Uint8Array(first.data));
+      if (raw === null || !raw.startsWith(LANE_HEADER)) link.queue.unshift(first);
       const m = await link.readJSON(MANIFEST);
       if (m.version !== PROTOCOL_VERSION) {
         throw new Error('the sender speaks version ' + m.version + ' of the transfer protocol and this page version ' + PROTOCOL_VERSION + ': update the older one');

@@ -12,7 +12,8 @@
 //   {"id": 4, "cmd": "text", "role": "status", "name": "Connection"}
 //   {"id": 5, "cmd": "waitText", "role": "list", "name": "Messages", "contains": "hi", "timeoutMs": 5000}
 //   {"id": 6, "cmd": "eval", "js": "document.title"}
-//   {"id": 7, "cmd": "close"}
+//   {"id": 7, "cmd": "choose", "role": "button", "name": "Send files", "paths": ["/tmp/a"]}
+//   {"id": 8, "cmd": "close"}
 //
 // and answers each, in order, with one line on stdout:
 //
@@ -210,6 +211,19 @@ const commands = {
         throw new Error(`cannot click the ${role} named ${JSON.stringify(name)}: it is disabled`);
       }
       await h.click();
+      return "";
+    } finally {
+      await h.dispose();
+    }
+  },
+
+  // choose clicks the control of that role and name, which opens a file
+  // chooser, and picks paths in it, as a person picks files.
+  async choose({ role, name, paths, timeoutMs }) {
+    const h = await find(role, name, timeoutMs);
+    try {
+      const [chooser] = await Promise.all([page.waitForFileChooser({ timeout: timeoutMs }), h.click()]);
+      await chooser.accept(paths);
       return "";
     } finally {
       await h.dispose();
