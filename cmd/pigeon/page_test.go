@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"image/png"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -330,4 +331,35 @@ func writeTestFile(t *testing.T, path string, data []byte) {
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestPageScansQRCode: Chromium's camera (a fake device showing a video of
+// pigeon chat's QR code) is all that carries the offer: the page scans it,
+// answers, and the chat connects once the answer is carried back.
+func TestPageScansQRCode(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), pageBudget)
+	defer cancel()
+	dir := t.TempDir()
+	p := startPigeon(t, ctx, dir, "chat", "--qr-png", "offer.png", "--in", "answer")
+	waitForFile(t, ctx, filepath.Join(dir, "offer.png"))
+	f, err := os.Open(filepath.Join(dir, "offer.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	video := filepath.Join(dir, "camera.y4m")
+	if err := browser.WriteY4M(video, img, 640, 480, 10); err != nil {
+		t.Fatal(err)
+	}
+	page := browser.StartWithCamera(t, video)
+	page.Open(servePage(t, ctx))
+	page.Click("button", "Scan a QR code")
+	placeFile(t, filepath.Join(dir, "answer"), ownBlob(t, page))
+	page.WaitText("status", "Connection", "connected", 20*time.Second)
+	sameCode(t, ctx, page, p)
+	chatWithPage(t, ctx, page, p, "chromium")
 }

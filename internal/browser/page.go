@@ -82,6 +82,15 @@ func Start(t testing.TB, browser string) *Page {
 	return start(t, browser, nil)
 }
 
+// StartWithCamera is [Start] for Chromium with a fake camera that shows
+// video, a Y4M file (see [WriteY4M]), and grants pages its use as a
+// person who clicked Allow would.
+func StartWithCamera(t testing.TB, video string) *Page {
+	t.Helper()
+	t.Setenv("PIGEON_DRIVER_CHROMIUM_ARGS", "--use-fake-device-for-media-stream --use-fake-ui-for-media-stream --use-file-for-fake-video-capture="+video)
+	return start(t, Chromium, nil)
+}
+
 // StartIn is [Start] with the browser in the network namespace ns (a host
 // of package netlab): it sees only that host's interfaces. Open pages
 // from [TutorialFile] there: a server on this machine's loopback is out

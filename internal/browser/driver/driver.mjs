@@ -101,7 +101,9 @@ async function launch() {
     protocolTimeout: 60000,
   };
   if (kind === "chromium") {
-    browser = await puppeteer.launch({ ...common, browser: "chrome", args: chromiumArgs });
+    // PIGEON_DRIVER_CHROMIUM_ARGS adds flags, a fake camera's say.
+    const extra = (process.env.PIGEON_DRIVER_CHROMIUM_ARGS || "").split(" ").filter(Boolean);
+    browser = await puppeteer.launch({ ...common, browser: "chrome", args: [...chromiumArgs, ...extra] });
   } else {
     browser = await puppeteer.launch({
       ...common,
