@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"image/png"
 	"os"
@@ -362,4 +363,43 @@ func TestPageScansQRCode(t *testing.T) {
 	page.WaitText("status", "Connection", "connected", 20*time.Second)
 	sameCode(t, ctx, page, p)
 	chatWithPage(t, ctx, page, p, "chromium")
+}
+
+// screenshots rewrites the README's pictures of the page:
+// go test ./cmd/pigeon -run TestPageOnPhoneAndDesktop -screenshots
+var screenshots = flag.Bool("screenshots", false, "write the page's screenshots to doc/")
+
+// TestPageOnPhoneAndDesktop: with its offer and QR code showing, the page
+// fits a phone's 390 CSS pixels without scrolling sideways, and a
+// desktop's window; every button can be reached with the keyboard.
+func TestPageOnPhoneAndDesktop(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), pageBudget)
+	defer cancel()
+	page := openPage(t, ctx, "chromium")
+	page.Click("button", "Start a chat")
+	ownBlob(t, page)
+	dir := t.TempDir()
+	if *screenshots {
+		var err error
+		if dir, err = filepath.Abs(filepath.Join("..", "..", "doc")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, v := range []struct {
+		name          string
+		width, height int
+	}{{"phone", 390, 844}, {"desktop", 1280, 900}} {
+		page.Screenshot(filepath.Join(dir, "page-"+v.name+".png"), v.width, v.height)
+		if wide := page.Eval(`String(document.documentElement.scrollWidth)`); wide != fmt.Sprint(v.width) {
+			t.Errorf("on a %s (%d pixels wide) the page is %s pixels wide", v.name, v.width, wide)
+		}
+	}
+	unreachable := page.Eval(`JSON.stringify([...document.querySelectorAll("button, input, textarea")].filter((e) => e.tabIndex < 0 && e.type !== "file").map((e) => e.id))`)
+	if unreachable != "[]" {
+		t.Errorf("controls the keyboard cannot reach: %s", unreachable)
+	}
+	unnamed := page.Eval(`JSON.stringify([...document.querySelectorAll("button, input:not([type=file]), textarea")].filter((e) => !(e.labels && e.labels.length) && !e.getAttribute("aria-label") && !e.textContent.trim()).map((e) => e.id))`)
+	if unnamed != "[]" {
+		t.Errorf("controls without a visible label: %s", unnamed)
+	}
 }

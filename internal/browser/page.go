@@ -186,6 +186,13 @@ func (p *Page) Choose(role, name string, paths ...string) {
 		map[string]any{"cmd": "choose", "role": role, "name": name, "paths": paths})
 }
 
+// Screenshot sets the tab's viewport to width x height CSS pixels and
+// saves the whole page at path as a PNG.
+func (p *Page) Screenshot(path string, width, height int) {
+	p.t.Helper()
+	p.must(findTimeout, "taking a screenshot", map[string]any{"cmd": "screenshot", "path": path, "width": width, "height": height})
+}
+
 // Text returns what the control of that role and accessible name shows:
 // a field's value, or the text of anything else (a list's items one a
 // line).

@@ -232,6 +232,14 @@ const commands = {
     }
   },
 
+  // screenshot sets the viewport to width x height CSS pixels and saves
+  // the whole page as a PNG at path.
+  async screenshot({ path, width, height }) {
+    await page.setViewport({ width, height, deviceScaleFactor: 1 });
+    await page.screenshot({ path, fullPage: true });
+    return "";
+  },
+
   async text({ role, name, timeoutMs }) {
     const h = await find(role, name, timeoutMs);
     try {
