@@ -6,12 +6,15 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"pigeon/internal/browser"
 	"pigeon/internal/testenv"
 	"pigeon/sdpcodec"
 )
@@ -128,5 +131,82 @@ func TestPageIsOneFile(t *testing.T) {
 		if !bytes.Contains(page, []byte(s)) {
 			t.Errorf("the page lacks %q", s)
 		}
+	}
+}
+
+// TestCodecInBrowsers runs the vectors through the codec in the page
+// itself, in Chromium and Firefox: each error word for word as Go's, each
+// blob re-encoded to its text and rebuilt to Go's SDP.
+func TestCodecInBrowsers(t *testing.T) {
+	vectors, err := filepath.Abs(filepath.Join("..", "sdpcodec", "testdata"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	goldenJSON, err := os.ReadFile(writeGolden(t, vectors))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies := map[string]string{}
+	paths, _ := filepath.Glob(filepath.Join(vectors, "*.txt"))
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, body, _ := strings.Cut(string(data), "\n\n")
+		bodies[strings.TrimSuffix(filepath.Base(p), ".txt")] = body
+	}
+	bodiesJSON, err := json.Marshal(bodies)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := Page()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write(page)
+	}))
+	defer srv.Close()
+	check := `((golden, bodies) => {
+		const c = pigeonCodec, bad = [];
+		let n = 0;
+		for (const [name, body] of Object.entries(bodies)) {
+			const g = golden.vectors[name];
+			n++;
+			try {
+				const b = c.parse(body);
+				if (g.error) { bad.push(name + ": parsed, Go says " + g.error); continue; }
+				if (c.encode(b) !== c.clean(body)) bad.push(name + ": re-encoded differently");
+				if (b.kind !== "reconnect" && c.toSDP(b) !== g.sdp) bad.push(name + ": another SDP");
+			} catch (e) {
+				if (e.message !== g.error) bad.push(name + ": " + e.message + ", Go says " + g.error);
+			}
+		}
+		for (const k of golden.codes) {
+			const hex = (s) => Uint8Array.from(s.match(/../g), (x) => parseInt(x, 16));
+			if (c.verificationCode(hex(k.offer), hex(k.answer)) !== k.code) bad.push("verification code of " + k.offer);
+		}
+		return JSON.stringify({n, bad});
+	})(` + string(goldenJSON) + `, ` + string(bodiesJSON) + `)`
+	for _, name := range []string{browser.Chromium, browser.Firefox} {
+		t.Run(name, func(t *testing.T) {
+			p := browser.Start(t, name)
+			p.Open(srv.URL)
+			var got struct {
+				N   int      `json:"n"`
+				Bad []string `json:"bad"`
+			}
+			if err := json.Unmarshal([]byte(p.Eval(check)), &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.N != len(bodies) || got.N < 40 {
+				t.Errorf("the page ran %d vectors of %d", got.N, len(bodies))
+			}
+			for _, b := range got.Bad {
+				t.Error(b)
+			}
+		})
 	}
 }
