@@ -16,7 +16,10 @@ import (
 // BenchmarkSendToPage: `pigeon send` of a 256 MiB file to pigeon's page
 // (`pigeon web`) in headless Chromium, which verifies it by SHA-256 and
 // holds it for saving, from pigeon's start to the page's summary; beside
-// it, the same file to `pigeon join` in the same run. The page's steps
+// it, in the same run, the same file to `pigeon join`, and from the page in
+// one Chromium to the page in another (the browser's own data channel at
+// both ends, from the sender's choice of the file to the receiver's
+// summary). The page's steps
 // (paste the offer, copy the answer, Accept) are the driver's, milliseconds
 // each.
 //
@@ -32,6 +35,14 @@ func BenchmarkSendToPage(b *testing.B) {
 		b.SetBytes(size)
 		for b.Loop() {
 			sendOnce(b, here, pigeon, dir, src)
+		}
+	})
+	b.Run("chromium-to-chromium", func(b *testing.B) {
+		url := serveWeb(b, pigeon)
+		sender, receiver := browser.Start(b, browser.Chromium), browser.Start(b, browser.Chromium)
+		b.SetBytes(size)
+		for b.Loop() {
+			pageToPage(b, sender, receiver, url, src)
 		}
 	})
 	b.Run("chromium-page", func(b *testing.B) {
@@ -107,4 +118,22 @@ func serveWeb(b *testing.B, pigeon string) string {
 		b.Fatalf("pigeon web: %v", err)
 	}
 	return strings.TrimSpace(line)
+}
+
+// pageToPage times one transfer between two freshly loaded pages.
+func pageToPage(b *testing.B, sender, receiver *browser.Page, url, src string) {
+	b.Helper()
+	b.StopTimer()
+	sender.Open(url)
+	receiver.Open(url)
+	b.StartTimer()
+	sender.Choose("button", "Send files", src)
+	receiver.Fill("textbox", "Blob from the other side", blobPattern.FindString(sender.WaitText("region", "Your blob", "PIGEON", 20*time.Second)))
+	receiver.Click("button", "Connect")
+	sender.Fill("textbox", "Blob from the other side", blobPattern.FindString(receiver.WaitText("region", "Your blob", "PIGEON", 20*time.Second)))
+	sender.Click("button", "Connect")
+	receiver.Click("button", "Accept")
+	receiver.WaitText("status", "Transfer", "received 1 file", 5*time.Minute)
+	b.StopTimer()
+	b.StartTimer() // b.Loop wants it running
 }
