@@ -237,8 +237,8 @@ func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
 //		waits until OFFERFILE holds an offer, then prints an answer to it
 //		(with -other, to another offer) with a random fingerprint and one
 //		host candidate; -o writes it to FILE instead, atomically
-//	testblob delayed-copy SRC DST MS
-//		copies SRC to DST after MS milliseconds
+//	testblob copy-when SRC DST LOG TEXT
+//		copies SRC to DST once the file LOG holds TEXT
 //	testblob wait FILE
 //		waits until FILE holds a blob
 //	testblob random FILE MIB
@@ -310,19 +310,22 @@ func testblob(args []string) error {
 			b.Binding ^= 1
 		}
 		return finishBlob(b, rest[1:], *out)
-	case "delayed-copy":
-		if len(rest) != 3 {
-			return errors.New("usage: testblob delayed-copy SRC DST MS")
-		}
-		ms, err := strconv.Atoi(rest[2])
-		if err != nil {
-			return err
+	case "copy-when":
+		if len(rest) != 4 {
+			return errors.New("usage: testblob copy-when SRC DST LOG TEXT")
 		}
 		data, err := os.ReadFile(rest[0])
 		if err != nil {
 			return err
 		}
-		time.Sleep(time.Duration(ms) * time.Millisecond)
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			if log, _ := os.ReadFile(rest[2]); strings.Contains(string(log), rest[3]) {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%s never said %q", rest[2], rest[3])
+			}
+		}
 		return os.WriteFile(rest[1], data, 0o644)
 	case "wait":
 		if len(rest) != 1 {

@@ -9,6 +9,8 @@ import (
 	"flag"
 	"fmt"
 	"image/png"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -78,6 +80,9 @@ func sameCode(t *testing.T, ctx context.Context, page *browser.Page, p *pigeonPr
 		}
 		return m != nil
 	})
+	if !strings.Contains(p.stderr.String(), "pigeon: the other side is pigeon's page in a browser: if a network changes, the session ends (a page cannot restart it)\n") {
+		t.Error("pigeon did not say that the other side is its page")
+	}
 	if got := page.Text("status", "Verification code"); got != code {
 		t.Errorf("the page shows the verification code %q, pigeon %q", got, code)
 	}
@@ -401,5 +406,88 @@ func TestPageOnPhoneAndDesktop(t *testing.T) {
 	unnamed := page.Eval(`JSON.stringify([...document.querySelectorAll("button, input:not([type=file]), textarea")].filter((e) => !(e.labels && e.labels.length) && !e.getAttribute("aria-label") && !e.textContent.trim()).map((e) => e.id))`)
 	if unnamed != "[]" {
 		t.Errorf("controls without a visible label: %s", unnamed)
+	}
+}
+
+// TestPageReadsQRImage: the offer reaches the page only as the PNG of its
+// QR code that `pigeon chat --qr-png` wrote, read with "Read a QR code
+// image" (jsQR in Firefox, BarcodeDetector or jsQR in Chromium).
+func TestPageReadsQRImage(t *testing.T) {
+	for _, name := range browsers {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), pageBudget)
+			defer cancel()
+			page := openPage(t, ctx, name)
+			dir := t.TempDir()
+			p := startPigeon(t, ctx, dir, "chat", "--qr-png", "offer.png", "--in", "answer")
+			waitUntil(t, ctx, "pigeon writes offer.png", func() bool {
+				return strings.Contains(p.stderr.String(), "pigeon: wrote the QR code to offer.png")
+			})
+			page.Choose("button", "Read a QR code image", filepath.Join(dir, "offer.png"))
+			placeFile(t, filepath.Join(dir, "answer"), ownBlob(t, page))
+			page.WaitText("status", "Connection", "connected", 20*time.Second)
+			chatWithPage(t, ctx, page, p, name)
+		})
+	}
+}
+
+// TestSavedPageFromFile: the page `pigeon web --save` writes works from
+// file://, with no server: it makes its offer and draws its QR code.
+func TestSavedPageFromFile(t *testing.T) {
+	for _, name := range browsers {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), pageBudget)
+			defer cancel()
+			dir := t.TempDir()
+			if code := startPigeon(t, ctx, dir, "web", "--save", "pigeon.html").wait(t, ctx); code != 0 {
+				t.Fatalf("pigeon web --save exited with %d", code)
+			}
+			page := browser.Start(t, name)
+			page.Open("file://" + filepath.Join(dir, "pigeon.html"))
+			page.Click("button", "Start a chat")
+			ownBlob(t, page)
+			if got := page.Eval(`String(document.querySelectorAll("#own-qr img").length)`); got != "1" {
+				t.Errorf("the saved page drew %s QR codes", got)
+			}
+		})
+	}
+}
+
+// TestWebListen: --listen serves the page to the network, says where, and
+// draws the URL as a QR code; it serves the page and nothing else.
+func TestWebListen(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), pageBudget)
+	defer cancel()
+	p := startPigeon(t, ctx, t.TempDir(), "web", "--listen", "0.0.0.0:0")
+	waitUntil(t, ctx, "pigeon web draws the QR code", func() bool {
+		return strings.Contains(p.stderr.String(), "pigeon: press Ctrl-C to stop serving it")
+	})
+	url := strings.TrimSpace(p.stdout.String())
+	if !strings.Contains(p.stderr.String(), "pigeon: the page is served to this network at "+url+"; open it on the other device, or scan this:") ||
+		!strings.Contains(p.stderr.String(), "█") {
+		t.Fatalf("pigeon web --listen said:\n%s", p.stderr.String())
+	}
+	port := strings.TrimSuffix(url[strings.LastIndex(url, ":"):], "/")
+	local := "http://127.0.0.1" + port
+	for _, c := range []struct {
+		method, path string
+		status       int
+	}{{"GET", "/", 200}, {"HEAD", "/", 200}, {"GET", "/offer", 404}, {"POST", "/", 405}} {
+		req, err := http.NewRequestWithContext(ctx, c.method, local+c.path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.status {
+			t.Errorf("%s %s: %s, want %d", c.method, c.path, resp.Status, c.status)
+		}
+		if c.status == 200 && c.method == "GET" && !strings.Contains(string(body), "connect-src blob:") {
+			t.Errorf("GET / did not serve the page")
+		}
 	}
 }

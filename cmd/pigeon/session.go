@@ -255,6 +255,9 @@ func (ss *session) connect() (*peer.Conn, error) {
 	if ss.foreign != nil {
 		fmt.Fprintf(ss.s.errOut, "pigeon: the other side is %s, not pigeon: %s\n", ss.foreign.Describe().Name, channelText(conn))
 	}
+	if ss.p.Page() {
+		fmt.Fprintln(ss.s.errOut, "pigeon: the other side is pigeon's page in a browser: if a network changes, the session ends (a page cannot restart it)")
+	}
 	code := ss.p.VerificationCode()
 	if !ss.c.Bool("verify") {
 		fmt.Fprintf(ss.s.errOut, "pigeon: verification code %s (the other computer shows the same one unless a blob was swapped on the way)\n", code)
