@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"time"
 
+	"pigeon/peer/internal/hostnet"
 	"pigeon/sdpcodec"
 )
 
@@ -91,7 +92,7 @@ func localPrefixes() []netip.Prefix {
 	}
 	var out []netip.Prefix
 	for _, a := range addrs {
-		if p, ok := prefixOf(a); ok {
+		if p, ok := hostnet.PrefixOf(a); ok {
 			out = append(out, p.Masked())
 		}
 	}

@@ -8,17 +8,6 @@ import (
 	"pigeon/sdpcodec"
 )
 
-func TestIsVirtual(t *testing.T) {
-	for name, want := range map[string]bool{
-		"docker0": true, "br-3f2a1b": true, "veth12ab": true, "virbr0": true, "vboxnet0": true,
-		"eth0": false, "wlan0": false, "enp3s0": false, "wlp2s0": false, "tailscale0": false, "wg0": false, "lo": false,
-	} {
-		if got := isVirtual(name); got != want {
-			t.Errorf("isVirtual(%q) = %v, want %v", name, got, want)
-		}
-	}
-}
-
 // TestAddressFamilies: IPv4Only and IPv6Only choose what the blob carries.
 func TestAddressFamilies(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -18,6 +18,8 @@ import (
 	dtlsnet "github.com/pion/dtls/v3/pkg/net"
 	"github.com/pion/ice/v4"
 	"github.com/pion/sctp"
+
+	"pigeon/peer/internal/hostnet"
 )
 
 // A lane runs pion's ICE, DTLS and SCTP directly rather than through a
@@ -71,7 +73,7 @@ var errLaneCertificate = errors.New("the lane's certificate is not the connectio
 // lane is one further connection.
 type lane struct {
 	id    int
-	host  *hostSockets
+	host  *hostnet.Sockets
 	agent *ice.Agent
 	open  chan struct{} // closed once the lane is connected, or failed to
 
@@ -92,7 +94,7 @@ type lane struct {
 // candidates only: lanes run where the first connection runs between host
 // candidates.
 func (p *Peer) newLane(id int) (*lane, error) {
-	host, err := listenHost(p.opts, p.loopOnly)
+	host, err := hostnet.Listen(p.opts.policy(p.loopOnly), p.opts.LoggerFactory)
 	if err != nil {
 		return nil, err
 	}
@@ -416,7 +418,7 @@ func laneMTU(local, remote net.Addr, announced int) uint32 {
 	la, _ := netip.AddrFromSlice(l.IP)
 	ra, _ := netip.AddrFromSlice(r.IP)
 	la, ra = la.Unmap().WithZone(l.Zone), ra.Unmap().WithZone(r.Zone)
-	path := pathMTU(la, netip.AddrPortFrom(ra, uint16(r.Port)))
+	path := hostnet.PathMTU(la, netip.AddrPortFrom(ra, uint16(r.Port)))
 	if announced > 0 {
 		path = min(path, announced)
 	}
@@ -438,7 +440,7 @@ func (p *Peer) announcedMTU() int {
 	if err != nil {
 		return 0
 	}
-	return pathMTU(local.Unmap(), netip.AddrPortFrom(remote.Unmap(), pair.Remote.Port))
+	return hostnet.PathMTU(local.Unmap(), netip.AddrPortFrom(remote.Unmap(), pair.Remote.Port))
 }
 
 // sctpPacketSize is the SCTP packet size for a path that carries IP packets

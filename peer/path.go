@@ -8,8 +8,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/pion/stun/v4"
 	"github.com/pion/webrtc/v4"
+
+	"pigeon/peer/internal/hostnet"
 )
 
 // Endpoint is one end of the path the connection took.
@@ -119,6 +120,5 @@ func isLocalAddress(addr string) bool {
 // so that is when the connection attempt began. Once the channel opens the
 // requests go to [Peer.heardRequest] instead.
 func (p *Peer) watchFirstCheck() {
-	first := func(*stun.Message) { p.checkedAt.CompareAndSwap(0, time.Now().UnixNano()) }
-	p.host.requests.CompareAndSwap(nil, &first)
+	p.host.OnFirstRequest(func(hostnet.Request) { p.checkedAt.CompareAndSwap(0, time.Now().UnixNano()) })
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
 
+	"pigeon/peer/internal/hostnet"
 	"pigeon/sdpcodec"
 )
 
@@ -29,7 +30,7 @@ type Peer struct {
 	kind     sdpcodec.Kind
 	cert     *webrtc.Certificate // also the lanes' (lanes.go)
 	loopOnly bool
-	host     *hostSockets // pion does not close a mux it was given
+	host     *hostnet.Sockets // pion does not close a mux it was given
 	pc       *webrtc.PeerConnection
 	main     *Conn // channel 0, pre-negotiated
 	local    *sdpcodec.Blob
@@ -219,7 +220,7 @@ func newPeer(opts Options, kind sdpcodec.Kind) (*Peer, error) {
 	if opts.MDNS {
 		se.SetICEMulticastDNSMode(ice.MulticastDNSModeQueryAndGather)
 	}
-	host, err := listenHost(opts, loopOnly)
+	host, err := hostnet.Listen(opts.policy(loopOnly), opts.LoggerFactory)
 	if err != nil {
 		return nil, err
 	}
@@ -566,8 +567,7 @@ func (p *Peer) onOpen(dc *webrtc.DataChannel) {
 		if p.kind == sdpcodec.Offer {
 			p.openControl()
 		}
-		hear := p.heardRequest
-		p.host.requests.Store(&hear)
+		p.host.OnRequest(p.heardRequest)
 		go p.watchNetwork()
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/pion/stun/v4"
 	"github.com/pion/webrtc/v4"
 
+	"pigeon/peer/internal/hostnet"
 	"pigeon/sdpcodec"
 )
 
@@ -231,7 +232,8 @@ const followAhead = 4
 // checks name our credentials of their generation in their USERNAME and
 // are signed with our password of it: a valid one of a later generation
 // is the other side's restart request.
-func (p *Peer) heardRequest(m *stun.Message) {
+func (p *Peer) heardRequest(r hostnet.Request) {
+	m := r.Message
 	var u stun.Username
 	if u.GetFrom(m) != nil {
 		return
@@ -483,7 +485,7 @@ func (p *Peer) onControlOpen(dc *webrtc.DataChannel) {
 // watchNetwork restarts ICE whenever the addresses host candidates would
 // use change, until the peer ends.
 func (p *Peer) watchNetwork() {
-	last := fmt.Sprint(p.host.list())
+	last := fmt.Sprint(p.host.Addresses())
 	t := time.NewTicker(networkPoll)
 	defer t.Stop()
 	for {
@@ -492,7 +494,7 @@ func (p *Peer) watchNetwork() {
 			return
 		case <-t.C:
 		}
-		now := fmt.Sprint(p.host.list())
+		now := fmt.Sprint(p.host.Addresses())
 		if now == last {
 			continue
 		}
@@ -503,7 +505,7 @@ func (p *Peer) watchNetwork() {
 			return
 		case <-t.C:
 		}
-		if again := fmt.Sprint(p.host.list()); again != now {
+		if again := fmt.Sprint(p.host.Addresses()); again != now {
 			continue
 		}
 		last = now

@@ -1,4 +1,4 @@
-package peer
+package hostnet
 
 import (
 	"net"
@@ -48,8 +48,8 @@ type socket struct {
 	joined int // datagrams of several packets received
 
 	// requests, when it holds a function, is shown each STUN binding
-	// request read (see [Peer.heardRequest]).
-	requests *atomic.Pointer[func(*stun.Message)]
+	// request read (see [Sockets.OnRequest]).
+	requests *atomic.Pointer[func(Request)]
 }
 
 // run is packets for one address that leave in one call: all of size seg
@@ -88,7 +88,7 @@ func (s *socket) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
 	if !s.gro {
 		n, addr, err := s.ReadFromUDPAddrPort(b)
 		if err == nil {
-			s.inspect(b[:n])
+			s.inspect(b[:n], addr)
 		}
 		return n, addr, err
 	}
@@ -108,14 +108,14 @@ func (s *socket) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
 	}
 	n := copy(b, s.in[:min(len(s.in), s.inSeg)])
 	s.in = s.in[min(len(s.in), s.inSeg):]
-	s.inspect(b[:n])
+	s.inspect(b[:n], s.inAddr)
 	return n, s.inAddr, nil
 }
 
 // inspect shows b to the requests function if b is a STUN binding
 // request. Those are a few a second: the data in between (DTLS records)
 // costs a comparison of its first two bytes.
-func (s *socket) inspect(b []byte) {
+func (s *socket) inspect(b []byte, from netip.AddrPort) {
 	// A binding request's type is 0x0001.
 	if s.requests == nil || len(b) < 2 || b[0] != 0 || b[1] != 1 || !stun.IsMessage(b) {
 		return
@@ -126,7 +126,7 @@ func (s *socket) inspect(b []byte) {
 	}
 	m := &stun.Message{Raw: append([]byte(nil), b...)}
 	if m.Decode() == nil {
-		(*f)(m)
+		(*f)(Request{Message: m, From: from})
 	}
 }
 

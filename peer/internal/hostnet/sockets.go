@@ -1,4 +1,4 @@
-package peer
+package hostnet
 
 import (
 	"errors"
@@ -20,16 +20,16 @@ import (
 // net.core.rmem_max and wmem_max.
 const socketBuffer = 4 << 20
 
-// hostSockets listens on one UDP socket per address a host candidate may
+// Sockets listens on one UDP socket per address a host candidate may
 // use, all on the same port when it is free everywhere (so a blob carries
 // the port once), with large buffers, and gives them to pion as one
 // [ice.UDPMux]. Pion lists its addresses at every gathering, so when the
 // network changes and ICE restarts, the new addresses get sockets (on the
 // same port when it is free) and sockets on addresses that went away are
 // closed.
-type hostSockets struct {
-	list func() []netip.Addr // the addresses to listen on now
-	log  logging.LeveledLogger
+type Sockets struct {
+	policy Policy
+	log    logging.LeveledLogger
 
 	mu     sync.Mutex
 	port   int // the port of the first socket, tried first for new ones
@@ -38,22 +38,27 @@ type hostSockets struct {
 
 	// requests is shown the STUN binding requests every socket reads,
 	// once set.
-	requests atomic.Pointer[func(*stun.Message)]
+	requests atomic.Pointer[func(Request)]
 }
 
-var _ ice.UDPMux = (*hostSockets)(nil)
+var _ ice.UDPMux = (*Sockets)(nil)
 
-// listenHost opens the host sockets for the options' candidate policy;
-// o has its defaults (a logger among them).
-func listenHost(o Options, loopOnly bool) (*hostSockets, error) {
-	h := &hostSockets{
-		list:  func() []netip.Addr { return hostAddresses(o, loopOnly) },
-		log:   o.LoggerFactory.NewLogger("ice"),
-		muxes: map[netip.Addr]*ice.UDPMuxDefault{},
+// Request is a STUN binding request one of the sockets read, decoded.
+type Request struct {
+	Message *stun.Message
+	From    netip.AddrPort
+}
+
+// Listen opens the host sockets for the policy's addresses.
+func Listen(policy Policy, lf logging.LoggerFactory) (*Sockets, error) {
+	h := &Sockets{
+		policy: policy,
+		log:    lf.NewLogger("ice"),
+		muxes:  map[netip.Addr]*ice.UDPMuxDefault{},
 	}
-	addrs := h.list()
+	addrs := policy.Addresses()
 	if len(addrs) == 0 {
-		return nil, errNoAddresses
+		return nil, ErrNoAddresses
 	}
 	var conns []*net.UDPConn
 	var err error
@@ -84,8 +89,28 @@ func listenHost(o Options, loopOnly bool) (*hostSockets, error) {
 	return h, nil
 }
 
+// OnRequest shows f every STUN binding request the sockets read from then
+// on, instead of the function shown them before (nil: none). f runs on
+// pion's reading goroutine: it must not wait.
+func (h *Sockets) OnRequest(f func(Request)) {
+	if f == nil {
+		h.requests.Store(nil)
+		return
+	}
+	h.requests.Store(&f)
+}
+
+// OnFirstRequest is [Sockets.OnRequest] unless a function is shown the
+// requests already.
+func (h *Sockets) OnFirstRequest(f func(Request)) {
+	h.requests.CompareAndSwap(nil, &f)
+}
+
+// Addresses lists the addresses the policy gives now.
+func (h *Sockets) Addresses() []netip.Addr { return h.policy.Addresses() }
+
 // mux gives c to pion as one of our sockets.
-func (h *hostSockets) mux(c *net.UDPConn) *ice.UDPMuxDefault {
+func (h *Sockets) mux(c *net.UDPConn) *ice.UDPMuxDefault {
 	s := newSocket(c)
 	s.requests = &h.requests
 	return ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: s, Logger: h.log})
@@ -93,8 +118,8 @@ func (h *hostSockets) mux(c *net.UDPConn) *ice.UDPMuxDefault {
 
 // GetListenAddresses lists the sockets' addresses after bringing them up to
 // date with the network: pion calls it each time it gathers.
-func (h *hostSockets) GetListenAddresses() []net.Addr {
-	want := h.list()
+func (h *Sockets) GetListenAddresses() []net.Addr {
+	want := h.policy.Addresses()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
@@ -128,7 +153,7 @@ func (h *hostSockets) GetListenAddresses() []net.Addr {
 }
 
 // GetConn returns the connection for ufrag on the socket of addr.
-func (h *hostSockets) GetConn(ufrag string, addr net.Addr) (net.PacketConn, error) {
+func (h *Sockets) GetConn(ufrag string, addr net.Addr) (net.PacketConn, error) {
 	ua, ok := addr.(*net.UDPAddr)
 	if !ok {
 		return nil, fmt.Errorf("no host socket for %v", addr)
@@ -196,7 +221,7 @@ func dropClosed(size, n int, err error) (int, error) {
 }
 
 // RemoveConnByUfrag drops the connections for ufrag on every socket.
-func (h *hostSockets) RemoveConnByUfrag(ufrag string) {
+func (h *Sockets) RemoveConnByUfrag(ufrag string) {
 	h.mu.Lock()
 	muxes := make([]*ice.UDPMuxDefault, 0, len(h.muxes))
 	for _, m := range h.muxes {
@@ -209,7 +234,7 @@ func (h *hostSockets) RemoveConnByUfrag(ufrag string) {
 }
 
 // Close closes every socket.
-func (h *hostSockets) Close() error {
+func (h *Sockets) Close() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.closed = true
@@ -220,7 +245,8 @@ func (h *hostSockets) Close() error {
 	return nil
 }
 
-var errNoAddresses = errors.New("no network address to use: is this computer on a network?")
+// ErrNoAddresses means the policy gives no address to listen on.
+var ErrNoAddresses = errors.New("no network address to use: is this computer on a network?")
 
 // listenUDP listens on a and port (0: any) with large buffers.
 func listenUDP(a netip.Addr, port int) (*net.UDPConn, error) {
@@ -250,67 +276,4 @@ func listenSamePort(addrs []netip.Addr) ([]*net.UDPConn, error) {
 		conns = append(conns, c)
 	}
 	return conns, nil
-}
-
-// hostAddresses lists the addresses host candidates use: by default every
-// interface that is up but loopback and container or VM bridges, without
-// link-local addresses (they need a zone a blob does not carry) and without
-// what ICE forbids (IPv4-compatible and site-local IPv6); loopback only
-// when asked or when there is nothing else.
-func hostAddresses(o Options, loopbackOnly bool) []netip.Addr {
-	named := map[string]bool{}
-	for _, n := range o.Interfaces {
-		named[n] = true
-	}
-	ifs, err := net.Interfaces()
-	if err != nil {
-		return nil
-	}
-	var out []netip.Addr
-	for _, ifi := range ifs {
-		isLoopback := ifi.Flags&net.FlagLoopback != 0
-		switch {
-		case ifi.Flags&net.FlagUp == 0:
-			continue
-		case len(named) > 0 && !named[ifi.Name]:
-			continue
-		case len(named) == 0 && loopbackOnly != isLoopback:
-			continue
-		case len(named) == 0 && isVirtual(ifi.Name):
-			continue
-		}
-		for _, p := range interfacePrefixes(ifi) {
-			if usable(p.Addr(), o) {
-				out = append(out, p.Addr())
-			}
-		}
-	}
-	return out
-}
-
-func usable(ip netip.Addr, o Options) bool {
-	switch {
-	case o.IPv4Only && !ip.Is4(), o.IPv6Only && !ip.Is6():
-		return false
-	case ip.IsLinkLocalUnicast(), ip.IsMulticast(), ip.IsUnspecified():
-		return false
-	case ip.Is6() && (ip.IsLoopback() || isIPv4Compatible(ip) || isSiteLocal(ip)):
-		return false // ICE forbids these (RFC 8445 5.1.1.1); pion skips them too
-	}
-	return true
-}
-
-func isIPv4Compatible(ip netip.Addr) bool {
-	b := ip.As16()
-	for _, x := range b[:12] {
-		if x != 0 {
-			return false
-		}
-	}
-	return true
-}
-
-func isSiteLocal(ip netip.Addr) bool {
-	b := ip.As16()
-	return b[0] == 0xfe && b[1]&0xc0 == 0xc0
 }

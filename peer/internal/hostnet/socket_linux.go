@@ -1,4 +1,4 @@
-package peer
+package hostnet
 
 import (
 	"encoding/binary"
@@ -85,10 +85,10 @@ func isGSOError(err error) bool {
 		errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.ENOPROTOOPT)
 }
 
-// pathMTU is the largest IP packet the system sends from local to remote
+// PathMTU is the largest IP packet the system sends from local to remote
 // whole, as its route (and what it learnt of the path) says; 0 if it cannot
 // tell.
-func pathMTU(local netip.Addr, remote netip.AddrPort) int {
+func PathMTU(local netip.Addr, remote netip.AddrPort) int {
 	c, err := net.DialUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(local, 0)), net.UDPAddrFromAddrPort(remote))
 	if err != nil {
 		return 0

@@ -1,4 +1,4 @@
-package peer
+package hostnet
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/pion/logging"
 )
 
 // TestSocketOrder: packets of one size, a shorter one, packets to another
@@ -98,7 +100,7 @@ func TestSocketOrder(t *testing.T) {
 // ICE closed it (as a restart does, with a packet on its way out) is
 // dropped instead of failing, which would end DTLS and SCTP above.
 func TestUfragConnDropsAfterClose(t *testing.T) {
-	h, err := listenHost(Options{Loopback: true}.withDefaults(), true)
+	h, err := Listen(Policy{Loopback: true}, logging.NewDefaultLoggerFactory())
 	if err != nil {
 		t.Fatal(err)
 	}

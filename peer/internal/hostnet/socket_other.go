@@ -1,6 +1,6 @@
 //go:build !linux
 
-package peer
+package hostnet
 
 import (
 	"net"
@@ -19,8 +19,8 @@ func enableGRO(*net.UDPConn) bool { return false }
 
 func groSize([]byte) int { return 0 }
 
-// pathMTU is the MTU of the interface that holds local; 0 if none does.
-func pathMTU(local netip.Addr, _ netip.AddrPort) int {
+// PathMTU is the MTU of the interface that holds local; 0 if none does.
+func PathMTU(local netip.Addr, _ netip.AddrPort) int {
 	ifs, err := net.Interfaces()
 	if err != nil {
 		return 0
