@@ -2,11 +2,10 @@ package peer
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"strings"
 
-	"github.com/pion/ice/v4"
+	"pigeon/peer/internal/link"
 )
 
 // Lanes follow the first connection's ICE restarts. When it restarts (its
@@ -24,20 +23,6 @@ const (
 	laneRestartPrefix   = "lane-restart "
 	laneRestartedPrefix = "lane-restarted "
 )
-
-// icePath is a lane's ICE connection as DTLS writes to it. While ICE has no
-// path (as during a restart) a packet written is lost, as UDP may lose it,
-// rather than an error that would end the association above: pion's
-// PeerConnection does the same.
-type icePath struct{ *ice.Conn }
-
-func (c icePath) Write(b []byte) (int, error) {
-	n, err := c.Conn.Write(b)
-	if errors.Is(err, ice.ErrNoCandidatePairs) {
-		return len(b), nil
-	}
-	return n, err
-}
 
 // restartLanes restarts the ICE of every lane in use (offerer).
 func (p *Peer) restartLanes() {
@@ -94,8 +79,8 @@ func (p *Peer) restartLane(l *lane) {
 	case <-ctx.Done():
 		return
 	}
-	if remote, err := parseLaneDesc(answer); err == nil {
-		_ = l.follow(remote)
+	if remote, err := link.ParseDesc(answer); err == nil {
+		_ = l.link.Follow(remote)
 	}
 }
 
@@ -107,7 +92,7 @@ func (p *Peer) answerLaneRestart(msg string) {
 	if err != nil {
 		return
 	}
-	remote, err := parseLaneDesc(desc)
+	remote, err := link.ParseDesc(desc)
 	if err != nil {
 		return
 	}
@@ -123,7 +108,7 @@ func (p *Peer) answerLaneRestart(msg string) {
 	ctx, cancel := context.WithTimeout(context.Background(), laneWait)
 	defer cancel()
 	ours, err := l.restartICE(ctx, p)
-	if err != nil || l.follow(remote) != nil {
+	if err != nil || l.link.Follow(remote) != nil {
 		return
 	}
 	_, _ = rw.Write([]byte(laneRestartedPrefix + idText + " " + ours))
@@ -132,17 +117,5 @@ func (p *Peer) answerLaneRestart(msg string) {
 // restartICE restarts the lane's ICE with fresh credentials and returns
 // its new description.
 func (l *lane) restartICE(ctx context.Context, p *Peer) (string, error) {
-	if err := l.agent.Restart("", ""); err != nil {
-		return "", err
-	}
-	return l.describe(ctx, p.announcedMTU())
-}
-
-// follow gives the lane's restarted ICE the other side's new credentials
-// and candidates, from which it checks its way back.
-func (l *lane) follow(remote laneDesc) error {
-	if err := l.agent.SetRemoteCredentials(remote.Ufrag, remote.Pwd); err != nil {
-		return err
-	}
-	return l.addRemote(remote)
+	return l.link.Restart(ctx, p.announcedMTU())
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"pigeon/peer/internal/link"
 	"pigeon/sdpcodec"
 )
 
@@ -22,7 +23,7 @@ import (
 // lane is a further connection between the same two peers, with its own
 // sockets, ICE, DTLS and SCTP, set up over the control channel in a few
 // milliseconds, whose packets are as large as the path carries
-// (lanestack.go); a transfer can use several at once, each on cores of its
+// (peer/internal/link); a transfer can use several at once, each on cores of its
 // own (see [Peer.Stripe] and doc/lanes.md).
 //
 // Lanes are for fast paths only: they are made when the connection runs
@@ -308,7 +309,7 @@ func (p *Peer) openLane(ctx context.Context) (*lane, error) {
 	if err != nil {
 		return nil, err
 	}
-	desc, err := l.describe(ctx, p.announcedMTU())
+	desc, err := l.link.Describe(ctx, p.announcedMTU())
 	if err != nil {
 		return l, err
 	}
@@ -326,7 +327,7 @@ func (p *Peer) openLane(ctx context.Context) (*lane, error) {
 	if answer == "" {
 		return l, errLaneRefused
 	}
-	remote, err := parseLaneDesc(answer)
+	remote, err := link.ParseDesc(answer)
 	if err != nil {
 		return l, err
 	}
@@ -413,7 +414,7 @@ func (p *Peer) answerLane(msg string) {
 	full := len(p.lanes.accepted) >= MaxLanes || p.lanes.accepted[id] != nil
 	p.mu.Unlock()
 	refuse := func() { _, _ = rw.Write([]byte(laneAnswerPrefix + idText)) }
-	remote, err := parseLaneDesc(offer)
+	remote, err := link.ParseDesc(offer)
 	if full || !p.fastPath() || err != nil {
 		refuse()
 		return
@@ -425,7 +426,7 @@ func (p *Peer) answerLane(msg string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), laneWait)
 	defer cancel()
-	desc, err := l.describe(ctx, p.announcedMTU())
+	desc, err := l.link.Describe(ctx, p.announcedMTU())
 	if err != nil {
 		p.dropLane(l)
 		refuse()

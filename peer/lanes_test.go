@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/pion/webrtc/v4"
+
+	"pigeon/peer/internal/link"
 )
 
 // stripePair sets up a striped stream over up to n lanes (channel 0 for
@@ -51,11 +53,9 @@ func TestStripeOrder(t *testing.T) {
 	for _, p := range []*Peer{offerer, answerer} {
 		p.mu.Lock()
 		for _, l := range p.lanes.all {
-			l.mu.Lock()
-			if l.mtu != laneReadLimit-dtlsOverhead {
-				t.Errorf("lane %d sends SCTP packets of %d bytes over loopback, want %d", l.id, l.mtu, laneReadLimit-dtlsOverhead)
+			if got, want := l.link.PacketSize(), uint32(link.ReadLimit-link.DTLSOverhead); got != want {
+				t.Errorf("lane %d sends SCTP packets of %d bytes over loopback, want %d", l.id, got, want)
 			}
-			l.mu.Unlock()
 		}
 		p.mu.Unlock()
 	}
@@ -172,7 +172,7 @@ func TestLaneLost(t *testing.T) {
 	answerer.mu.Lock()
 	l := answerer.lanes.all[0]
 	answerer.mu.Unlock()
-	_ = l.host.Close()
+	l.link.Silence()
 
 	read := make(chan error, 1)
 	go func() {
@@ -201,29 +201,6 @@ func TestLaneLost(t *testing.T) {
 	}
 }
 
-// TestSCTPPacketSize: a lane's packets fill the path's IP packets, within
-// what pion reads whole and never below a PeerConnection's.
-func TestSCTPPacketSize(t *testing.T) {
-	for _, c := range []struct {
-		path int
-		ipv4 bool
-		want uint32
-	}{
-		{65536, true, 8155}, // loopback
-		{1500, true, 1435},  // Ethernet
-		{1500, false, 1415}, // Ethernet, IPv6
-		{9000, true, 8155},  // jumbo frames
-		{1420, true, 1355},  // WireGuard
-		{1280, false, 1195}, // IPv6's minimum
-		{576, true, 1191},   // below pion's: the kernel fragments, as for pion
-		{0, false, 1191},    // unknown
-	} {
-		if got := sctpPacketSize(c.path, c.ipv4); got != c.want {
-			t.Errorf("path MTU %d (IPv4 %v): %d, want %d", c.path, c.ipv4, got, c.want)
-		}
-	}
-}
-
 // TestLanesFollowRestart: when the connection restarts ICE (the answerer's
 // network changed, told in band), the lanes of a striped stream restart
 // theirs with it, with fresh credentials on both sides, and the stream goes
@@ -237,7 +214,7 @@ func TestLanesFollowRestart(t *testing.T) {
 		for _, p := range []*Peer{offerer, answerer} {
 			p.mu.Lock()
 			for _, l := range p.lanes.all {
-				u, _, err := l.agent.GetLocalUserCredentials()
+				u, err := l.link.LocalUfrag()
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -386,7 +386,7 @@ func (p *Peer) waitConnected(d time.Duration) bool {
 const ackPrefix = "ack "
 
 // maxControlMessage bounds a message on the control channel: a lane's
-// description (lanestack.go) is the largest.
+// description (link.Desc) is the largest.
 const maxControlMessage = 64 << 10
 
 // ackFlush is how long the receiver of a request lets its acknowledgement
