@@ -15,8 +15,9 @@ const (
 	// version 2 carries them, for a peer that cannot choose its own (a
 	// browser's RTCPeerConnection). [Blob.Encode] writes version 1 unless
 	// the blob carries credentials, so pigeons that only read version 1
-	// still read every blob a pigeon makes.
-	Version = 2
+	// still read every blob a pigeon makes. Version 3 is an open offer
+	// (open.go).
+	Version = 3
 	// carriedVersion is the version of blobs that carry ICE credentials.
 	carriedVersion = 2
 	// MaxCandidates is the largest number of candidates a blob holds.
@@ -129,6 +130,9 @@ type Blob struct {
 	// Empty, they are derived from the fingerprint ([CredentialsAt]).
 	// Offers and answers only.
 	Ufrag, Pwd string
+	// Open, set, makes an offer open (version 3): the joiner connects
+	// with nothing carried back. Offers only.
+	Open *Open
 }
 
 // CarriesCredentials reports whether b carries its sender's own ICE
@@ -219,6 +223,12 @@ func (b *Blob) marshal() ([]byte, error) {
 		return nil, fmt.Errorf("%w: %d candidates, at most %d fit", ErrInvalid, len(b.Candidates), MaxCandidates)
 	}
 	version := byte(1)
+	if b.Open != nil {
+		if b.Kind != Offer || b.CarriesCredentials() {
+			return nil, fmt.Errorf("%w: only an offer of pigeon's own is open", ErrInvalid)
+		}
+		version = openVersion
+	}
 	if b.CarriesCredentials() {
 		if b.Kind == Reconnect {
 			return nil, fmt.Errorf("%w: a reconnect blob carries no ICE credentials", ErrInvalid)
@@ -242,6 +252,12 @@ func (b *Blob) marshal() ([]byte, error) {
 	}
 	if version == carriedVersion {
 		buf = appendCredentials(buf, b.Ufrag, b.Pwd)
+	}
+	if version == openVersion {
+		var err error
+		if buf, err = appendOpen(buf, b.Open); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
 	}
 	if len(b.Candidates) == 0 {
 		buf = append(buf, emptyListTag)

@@ -400,7 +400,7 @@ func TestDecodeErrors(t *testing.T) {
 	}
 	var ve *VersionError
 	_, err := Decode("PIGEONQA")
-	if !errors.As(err, &ve) || ve.Version != 4 || err.Error() != "blob uses format version 4; this pigeon reads versions 1 to 2" {
+	if !errors.As(err, &ve) || ve.Version != 4 || err.Error() != "blob uses format version 4; this pigeon reads versions 1 to 3" {
 		t.Errorf("Decode of a version 4 header = %v", err)
 	}
 }

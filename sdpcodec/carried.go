@@ -16,9 +16,12 @@ import (
 // Chromium's 4 + 24 characters take 23 bytes (37 characters of text),
 // Firefox's 8 + 32 take 32 (52 characters).
 
-// FormatVersion is the format version b's text form has: 2 when it
-// carries ICE credentials, else 1.
+// FormatVersion is the format version b's text form has: 3 for an open
+// offer, 2 when it carries ICE credentials, else 1.
 func (b *Blob) FormatVersion() int {
+	if b.Open != nil {
+		return openVersion
+	}
 	if b.CarriesCredentials() {
 		return carriedVersion
 	}

@@ -109,7 +109,7 @@ func decode(text string) (*Blob, error) {
 	switch version {
 	case 0:
 		return nil, fmt.Errorf("%w: format version 0 does not exist", ErrMalformed)
-	case 1, carriedVersion:
+	case 1, carriedVersion, openVersion:
 	default:
 		return nil, &VersionError{Version: version}
 	}
@@ -120,7 +120,13 @@ func decode(text string) (*Blob, error) {
 	case buf[0]&0xF == 0:
 		kind, start = Reconnect, reconnectListStart
 	}
-	carried := version == carriedVersion
+	carried, open := version == carriedVersion, version == openVersion
+	if open {
+		if kind != Offer {
+			return nil, fmt.Errorf("%w: a version %d blob is an offer", ErrMalformed, version)
+		}
+		start = listStart + openLen
+	}
 	if carried {
 		if kind == Reconnect {
 			return nil, fmt.Errorf("%w: a version %d blob is an offer or an answer (app 0 marks a reconnect blob)", ErrMalformed, version)
@@ -131,7 +137,7 @@ func decode(text string) (*Blob, error) {
 	}
 
 	if len(buf) < start+trailerLen {
-		return nil, classifyDamageAt(buf, kind, start, carried, false)
+		return nil, classifyDamageAt(buf, kind, start, carried || open, false)
 	}
 	body, trailer := buf[:len(buf)-trailerLen], buf[len(buf)-trailerLen:]
 	// The CRC-16 is checked first and the same way for every kind, so that
@@ -142,7 +148,7 @@ func decode(text string) (*Blob, error) {
 		sumOK = trailer[0] == crc8(body)
 	}
 	if !sumOK || !canonical {
-		return nil, classifyDamageAt(buf, kind, start, carried, sumOK)
+		return nil, classifyDamageAt(buf, kind, start, carried || open, sumOK)
 	}
 
 	b := &Blob{Kind: kind}
@@ -161,6 +167,9 @@ func decode(text string) (*Blob, error) {
 			return nil, fmt.Errorf("%w: the reconnect blob has generation 0", ErrMalformed)
 		}
 	}
+	if open {
+		b.Open = readOpen(buf[listStart:start])
+	}
 	if carried {
 		if b.Ufrag, b.Pwd, err = readCredentials(buf, listStart, start); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
@@ -178,9 +187,9 @@ func decode(text string) (*Blob, error) {
 // other damaged: such a header is called truncated only when the bytes are
 // truncated under both layouts.
 // classifyDamageAt is classifyKindDamage for a list that starts at start,
-// after carried credentials when carried is set.
-func classifyDamageAt(buf []byte, kind Kind, start int, carried, sumOK bool) error {
-	if carried {
+// after carried credentials or an open offer's fields when moved is set.
+func classifyDamageAt(buf []byte, kind Kind, start int, moved, sumOK bool) error {
+	if moved {
 		return classifyDamage(buf, start, sumOK)
 	}
 	return classifyKindDamage(buf, kind, sumOK)

@@ -139,7 +139,7 @@ func parseRawSDP(text string) (*Foreign, error) {
 // DTLS fingerprint and the candidates pigeon can read. It cannot be encoded
 // as a blob of its own description.
 func (f *Foreign) Summary() (*Blob, error) {
-	b, err := fromSDP(f.Kind, f.SDP, false)
+	b, err := fromSDP(f.Kind, f.SDP, false, Credentials)
 	if err != nil {
 		why := strings.TrimPrefix(err.Error(), ErrUnsupportedSDP.Error()+": ")
 		return nil, fmt.Errorf("%w: its SDP: %s", ErrForeign, why)
@@ -182,7 +182,7 @@ func Recognize(pasted string) Format {
 // offer's app (chat when an older pigeon wrote none) or the answer's
 // binding (an answer without one is not taken as a pigeon's).
 func (f *Foreign) Pigeon() (*Blob, bool) {
-	b, err := fromSDP(f.Kind, f.SDP, true)
+	b, err := fromSDP(f.Kind, f.SDP, true, Credentials)
 	if err != nil {
 		return nil, false
 	}

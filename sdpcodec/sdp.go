@@ -30,11 +30,15 @@ func priority(c Candidate, i int) uint32 {
 // endings, from a fixed template: one data channel section (mid 0), the ICE
 // credentials of [CredentialsAt] b's generation, setup actpass for offers and active for
 // answers, and one candidate line per candidate followed by end-of-candidates.
-// A blob that carries its sender's credentials gets those instead.
+// A blob that carries its sender's credentials gets those instead, and an
+// open offer those of [OpenCredentials].
 func (b *Blob) SDP() string {
 	ufrag, pwd := CredentialsAt(b.Fingerprint, b.Generation)
-	if b.CarriesCredentials() {
+	switch {
+	case b.CarriesCredentials():
 		ufrag, pwd = b.Ufrag, b.Pwd
+	case b.Open != nil:
+		ufrag, pwd = OpenCredentials(b.Fingerprint, b.Open.Secret)
 	}
 	sessionID := binary.BigEndian.Uint64(b.Fingerprint[0:8]) &^ (1 << 63)
 	setup := "actpass"
@@ -150,14 +154,21 @@ func candidateValue(c Candidate, i int) string {
 // order, without duplicates, up to [MaxCandidates]. Errors wrap
 // [ErrUnsupportedSDP].
 func FromSDP(kind Kind, description string) (*Blob, error) {
-	return fromSDP(kind, description, true)
+	return fromSDP(kind, description, true, Credentials)
+}
+
+// FromSDPWith is [FromSDP] for a description whose ICE credentials are
+// those creds gives for its fingerprint: an open offer's offerer
+// ([OpenCredentials]) or joiner ([JoinerCredentials]).
+func FromSDPWith(kind Kind, description string, creds func(fp [32]byte) (ufrag, pwd string)) (*Blob, error) {
+	return fromSDP(kind, description, true, creds)
 }
 
 // fromSDP reads a description into a blob. Strict, it checks everything a
 // blob needs to rebuild the description; otherwise it only needs the
 // fingerprint and reads what candidates it can (a summary of another
 // program's description, which no blob can carry).
-func fromSDP(kind Kind, description string, strict bool) (*Blob, error) {
+func fromSDP(kind Kind, description string, strict bool, creds func([32]byte) (string, string)) (*Blob, error) {
 	if kind != Offer && kind != Answer {
 		return nil, fmt.Errorf("%w: %s is neither offer nor answer", ErrUnsupportedSDP, kind)
 	}
@@ -199,7 +210,7 @@ func fromSDP(kind Kind, description string, strict bool) (*Blob, error) {
 		return nil, fmt.Errorf("%w: an %s must have a=setup:%s, not %q (for pion answers, SettingEngine.SetAnsweringDTLSRole(DTLSRoleClient))",
 			ErrUnsupportedSDP, kind, wantSetup, setup)
 	}
-	ufrag, pwd := Credentials(fp)
+	ufrag, pwd := creds(fp)
 	gotUfrag, _ := attr("ice-ufrag")
 	gotPwd, _ := attr("ice-pwd")
 	if gotUfrag != ufrag || gotPwd != pwd {

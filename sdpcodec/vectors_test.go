@@ -310,7 +310,7 @@ func generatedVectors() []*vector {
 		failVector("damaged_transposition", "damaged", "offer_ipv4_host with two adjacent characters swapped", swapped+"\n"),
 		failVector("damaged_character", "damaged", "offer_ipv4_host with a zero at position 12: '0' cannot appear in a blob", replace(baseText, 11, "0")+"\n"),
 		failVector("damaged_extra_character", "damaged", "offer_ipv4_host with one character added at the end", baseText+"A\n"),
-		failVector("newer_version", "newer version", "a header with version 3", rawBlob(Offer, append([]byte{0x61}, make([]byte, 40)...), 0)+"\n"),
+		failVector("newer_version", "newer version", "a header with version 4", rawBlob(Offer, append([]byte{0x81}, make([]byte, 40)...), 0)+"\n"),
 		failVector("too_long", "too long", "more than MaxTextLen characters after cleaning", wrap(Prefix+strings.Repeat("A", MaxTextLen))),
 		failVector("multiple", "multiple", "offer_ipv4_host pasted twice", baseText+"\n"+baseText+"\n"),
 	}

@@ -16,6 +16,7 @@
 
   const PREFIX = 'PIGEON';
   const VERSION = 2; // the newest version read
+  const OPEN_VERSION = 3; // open offers, which the page cannot join
   const CARRIED_VERSION = 2;
   const MAX_CANDIDATES = 16;
   const MAX_TEXT_LEN = 1024;
@@ -195,6 +196,13 @@
     if (buf.length < HEADER_LEN) throw truncatedError();
     const version = buf[0] >> 5;
     if (version === 0) throw fail('malformed', 'format version 0 does not exist');
+    if (version === OPEN_VERSION) {
+      // An open offer (pigeon chat --open) is joined by pigeon only: its
+      // joiner chooses ICE credentials that no browser lets a page set.
+      const e = fail('newer version', 'this is an open offer (made with --open), which only the pigeon command can join: ask for an offer made without --open');
+      e.version = version;
+      throw e;
+    }
     if (version !== 1 && version !== CARRIED_VERSION) {
       const e = fail('newer version', 'blob uses format version ' + version + '; this pigeon reads versions 1 to ' + VERSION);
       e.version = version;
