@@ -21,6 +21,7 @@ var (
 	ErrAnswerApplied   = errors.New("this answer was already applied")
 	ErrAlreadyAnswered = errors.New("this offer was already answered by another peer")
 	ErrReconnectBlob   = errors.New("this is a reconnect blob, for a session that is already running")
+	ErrPageOpen        = errors.New("this answer comes from pigeon's page, which cannot join an open offer: make an offer without --open for it")
 )
 
 // Errors that end a session.

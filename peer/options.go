@@ -79,6 +79,10 @@ type Options struct {
 	// reconnect blob to carry if the other side was not told in band. It
 	// must not block.
 	OnNetworkChange func(NetworkChange)
+	// OnJoinRefused, if set, is called when an open offer turned a joiner
+	// away (see [OfferOpen]), at most every few seconds for the same one.
+	// It must not block.
+	OnJoinRefused func(JoinRefusal)
 }
 
 func (o Options) withDefaults() Options {

@@ -55,6 +55,10 @@ type Peer struct {
 	// description was applied (mdns.go); set once, before the connection.
 	names map[string]netip.Addr
 	se    *webrtc.SettingEngine // pion's copy, for restart credentials
+	// creds are the first connection's ICE credentials for a fingerprint.
+	creds func([32]byte) (string, string)
+	// open is set when the offer is open (open.go), on both sides.
+	open *openState
 
 	restartMu   sync.Mutex // serializes ICE restarts; guards the fields below
 	gen         uint16
@@ -93,7 +97,13 @@ type Peer struct {
 // is [Peer.Local]. It returns within [Options.GatherTimeout] even when a STUN
 // or TURN server does not answer, with the candidates gathered so far.
 func Offer(ctx context.Context, opts Options, app sdpcodec.App) (*Peer, error) {
-	p, err := newPeer(opts, sdpcodec.Offer)
+	return offer(ctx, opts, app, sdpcodec.Credentials)
+}
+
+// offer makes an offering peer whose ICE credentials creds gives for its
+// fingerprint.
+func offer(ctx context.Context, opts Options, app sdpcodec.App, creds func([32]byte) (string, string)) (*Peer, error) {
+	p, err := newPeer(opts, sdpcodec.Offer, creds)
 	if err != nil {
 		return nil, err
 	}
@@ -154,9 +164,26 @@ func AnswerForeign(ctx context.Context, opts Options, offer *sdpcodec.Foreign) (
 // answer makes the answering peer. foreign is set before the offer is
 // applied: the data channel can open, and read it, before answer returns.
 func answer(ctx context.Context, opts Options, offer *sdpcodec.Blob, sdp string, foreign bool) (*Peer, error) {
-	p, err := newPeer(opts, sdpcodec.Answer)
+	creds := sdpcodec.Credentials
+	if offer.Open != nil {
+		if offer.Open.Expired(time.Now()) {
+			return nil, ErrOfferExpired
+		}
+		creds = joinerCredentials(offer)
+	}
+	return answerWith(ctx, opts, offer, sdp, foreign, creds)
+}
+
+// answerWith is answer with the ICE credentials creds gives for our
+// fingerprint.
+func answerWith(ctx context.Context, opts Options, offer *sdpcodec.Blob, sdp string, foreign bool, creds func([32]byte) (string, string)) (*Peer, error) {
+	p, err := newPeer(opts, sdpcodec.Answer, creds)
 	if err != nil {
 		return nil, err
+	}
+	if offer.Open != nil {
+		p.open = &openState{offer: offer.Fingerprint, secret: offer.Open.Secret}
+		p.host.OnErrorResponse(p.heardRefusal)
 	}
 	p.foreign.Store(foreign)
 	p.page.Store(offer.CarriesCredentials())
@@ -183,7 +210,9 @@ func answer(ctx context.Context, opts Options, offer *sdpcodec.Blob, sdp string,
 	return p, nil
 }
 
-func newPeer(opts Options, kind sdpcodec.Kind) (*Peer, error) {
+// newPeer makes a peer whose ICE credentials creds gives for its
+// certificate's fingerprint.
+func newPeer(opts Options, kind sdpcodec.Kind, creds func([32]byte) (string, string)) (*Peer, error) {
 	opts = opts.withDefaults()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -205,7 +234,7 @@ func newPeer(opts Options, kind sdpcodec.Kind) (*Peer, error) {
 	}
 	relay := &relayLog{LoggerFactory: opts.LoggerFactory}
 	se.LoggerFactory = relay
-	se.SetICECredentials(sdpcodec.Credentials(fp))
+	se.SetICECredentials(creds(fp))
 	// ICE reports "disconnected" after half the lost timeout; the peer is
 	// declared lost if it stays so for the other half. Checking before the
 	// first connection may last as long as a human takes (AnswerWait).
@@ -259,6 +288,7 @@ func newPeer(opts Options, kind sdpcodec.Kind) (*Peer, error) {
 		done:     make(chan struct{}),
 		control:  make(chan struct{}),
 		se:       apiSE,
+		creds:    creds,
 	}
 	p.main = newConn(p, dc)
 	p.channels.init()
@@ -328,7 +358,7 @@ func (p *Peer) setLocal(ctx context.Context, desc webrtc.SessionDescription) err
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	blob, err := sdpcodec.FromSDP(p.kind, p.pc.LocalDescription().SDP)
+	blob, err := sdpcodec.FromSDPWith(p.kind, p.pc.LocalDescription().SDP, p.creds)
 	if err != nil {
 		return err
 	}
@@ -359,6 +389,12 @@ func (p *Peer) Remote() *sdpcodec.Blob {
 func (p *Peer) Accept(answer *sdpcodec.Blob) error {
 	if answer.Kind == sdpcodec.Answer && !answer.Answers(p.local) {
 		return ErrOtherOffer
+	}
+	if p.open != nil {
+		if answer.CarriesCredentials() {
+			return ErrPageOpen
+		}
+		return p.accept(answer, p.joinerSDP(answer), false)
 	}
 	return p.accept(answer, answer.SDP, false)
 }

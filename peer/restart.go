@@ -233,6 +233,9 @@ const followAhead = 4
 // are signed with our password of it: a valid one of a later generation
 // is the other side's restart request.
 func (p *Peer) heardRequest(r hostnet.Request) {
+	if p.open != nil && p.kind == sdpcodec.Offer && p.heardJoiner(r) {
+		return
+	}
 	m := r.Message
 	var u stun.Username
 	if u.GetFrom(m) != nil {

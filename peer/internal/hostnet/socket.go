@@ -48,8 +48,9 @@ type socket struct {
 	joined int // datagrams of several packets received
 
 	// requests, when it holds a function, is shown each STUN binding
-	// request read (see [Sockets.OnRequest]).
-	requests *atomic.Pointer[func(Request)]
+	// request read (see [Sockets.OnRequest]); errorResponses each
+	// binding error response.
+	requests, errorResponses *atomic.Pointer[func(Request)]
 }
 
 // run is packets for one address that leave in one call: all of size seg
@@ -113,20 +114,29 @@ func (s *socket) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
 }
 
 // inspect shows b to the requests function if b is a STUN binding
-// request. Those are a few a second: the data in between (DTLS records)
+// request, and to the errorResponses function if it is a binding error
+// response. Those are a few a second: the data in between (DTLS records)
 // costs a comparison of its first two bytes.
 func (s *socket) inspect(b []byte, from netip.AddrPort) {
-	// A binding request's type is 0x0001.
-	if s.requests == nil || len(b) < 2 || b[0] != 0 || b[1] != 1 || !stun.IsMessage(b) {
+	if s.requests == nil || len(b) < 2 {
 		return
 	}
-	f := s.requests.Load()
-	if f == nil {
+	var hook *atomic.Pointer[func(Request)]
+	switch {
+	case b[0] == 0 && b[1] == 1: // 0x0001, a binding request
+		hook = s.requests
+	case b[0] == 1 && b[1] == 0x11: // 0x0111, a binding error response
+		hook = s.errorResponses
+	default:
+		return
+	}
+	f := hook.Load()
+	if f == nil || !stun.IsMessage(b) {
 		return
 	}
 	m := &stun.Message{Raw: append([]byte(nil), b...)}
 	if m.Decode() == nil {
-		(*f)(Request{Message: m, From: from})
+		(*f)(Request{Message: m, From: from, socket: s})
 	}
 }
 

@@ -37,8 +37,8 @@ type Sockets struct {
 	closed bool
 
 	// requests is shown the STUN binding requests every socket reads,
-	// once set.
-	requests atomic.Pointer[func(Request)]
+	// once set; errorResponses the binding error responses.
+	requests, errorResponses atomic.Pointer[func(Request)]
 }
 
 var _ ice.UDPMux = (*Sockets)(nil)
@@ -47,6 +47,14 @@ var _ ice.UDPMux = (*Sockets)(nil)
 type Request struct {
 	Message *stun.Message
 	From    netip.AddrPort
+	socket  *socket
+}
+
+// Reply sends b to where the message came from, from the socket that
+// read it.
+func (r Request) Reply(b []byte) error {
+	_, err := r.socket.WriteToAddrPort(b, r.From)
+	return err
 }
 
 // Listen opens the host sockets for the policy's addresses.
@@ -106,13 +114,23 @@ func (h *Sockets) OnFirstRequest(f func(Request)) {
 	h.requests.CompareAndSwap(nil, &f)
 }
 
+// OnErrorResponse shows f every STUN binding error response the sockets
+// read from then on (nil: none), as [Sockets.OnRequest] shows requests.
+func (h *Sockets) OnErrorResponse(f func(Request)) {
+	if f == nil {
+		h.errorResponses.Store(nil)
+		return
+	}
+	h.errorResponses.Store(&f)
+}
+
 // Addresses lists the addresses the policy gives now.
 func (h *Sockets) Addresses() []netip.Addr { return h.policy.Addresses() }
 
 // mux gives c to pion as one of our sockets.
 func (h *Sockets) mux(c *net.UDPConn) *ice.UDPMuxDefault {
 	s := newSocket(c)
-	s.requests = &h.requests
+	s.requests, s.errorResponses = &h.requests, &h.errorResponses
 	return ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: s, Logger: h.log})
 }
 
