@@ -140,3 +140,49 @@ func pionDefaultPair(b *testing.B) (offerer, answerer *webrtc.PeerConnection) {
 	}
 	return offerer, answerer
 }
+
+// BenchmarkJoin: from the joiner given the offer (Answer called) to the
+// data channel open on both sides, with an open offer (nothing carried
+// back) and with a two-way one (the answer carried back at once, as no
+// person can).
+func BenchmarkJoin(b *testing.B) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	for _, open := range []bool{true, false} {
+		name := map[bool]string{true: "open", false: "two-way"}[open]
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				makeOffer := Offer
+				if open {
+					makeOffer = OfferOpen
+				}
+				offerer, err := makeOffer(ctx, Options{}, sdpcodec.AppChat)
+				if err != nil {
+					b.Fatal(err)
+				}
+				offer := carry(b, offerer.Local())
+				b.StartTimer()
+				joiner, err := Answer(ctx, Options{}, offer)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if !open {
+					if err := offerer.Accept(carry(b, joiner.Local())); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if _, err := offerer.Connect(ctx); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := joiner.Connect(ctx); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				offerer.Close()
+				joiner.Close()
+				b.StartTimer()
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/stun/v4"
@@ -65,9 +66,16 @@ type openState struct {
 	// expires is when the offer stops admitting joiners (offerer).
 	expires time.Time
 
+	// joined: the joiner came in through its checks (offerer).
+	joined atomic.Bool
+
 	mu      sync.Mutex
 	refused map[[32]byte]time.Time // joiners refused, when last reported
 }
+
+// Joined reports whether the other side came in through our open offer,
+// with no answer carried back.
+func (p *Peer) Joined() bool { return p.open != nil && p.open.joined.Load() }
 
 // OfferOpen makes an open offer for app (see open.go): the first joiner
 // that reaches our host candidates connects without an answer carried
@@ -155,7 +163,10 @@ func (p *Peer) heardJoiner(r hostnet.Request) bool {
 		// Checks come several a second: a second one of the same joiner
 		// finds the answer applied, one of another joiner finds the offer
 		// taken.
-		if err := p.accept(answer, p.joinerSDP(answer), false); errors.Is(err, ErrAlreadyAnswered) {
+		switch err := p.accept(answer, p.joinerSDP(answer), false); {
+		case err == nil:
+			p.open.joined.Store(true)
+		case errors.Is(err, ErrAlreadyAnswered):
 			p.refuse(r, fp, reasonUsed)
 		}
 	}()

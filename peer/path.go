@@ -45,6 +45,8 @@ type Path struct {
 	// SameMachine reports that the other side's address is one of this
 	// machine's: both ends run here and share its cores.
 	SameMachine bool
+	// Opened is when the connection opened.
+	Opened time.Time
 }
 
 func (p Path) String() string {
@@ -74,7 +76,7 @@ func (p *Peer) Path() (Path, error) {
 	if at := p.checkedAt.Load(); at != 0 && time.Unix(0, at).Before(p.openedAt) {
 		began = time.Unix(0, at)
 	}
-	setup, waited := p.openedAt.Sub(began), began.Sub(p.madeAt)
+	setup, waited, opened := p.openedAt.Sub(began), began.Sub(p.madeAt), p.openedAt
 	p.mu.Unlock()
 	remote := Endpoint{Type: pair.Remote.Typ.String(), Protocol: pair.Remote.Protocol.String(), Address: pair.Remote.Address, Port: pair.Remote.Port}
 	for name, addr := range p.names {
@@ -88,6 +90,7 @@ func (p *Peer) Path() (Path, error) {
 		Setup:       setup,
 		Waited:      waited,
 		SameMachine: pair.Remote.Typ == webrtc.ICECandidateTypeHost && isLocalAddress(pair.Remote.Address),
+		Opened:      opened,
 	}, nil
 }
 

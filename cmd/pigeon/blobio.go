@@ -245,7 +245,7 @@ const cutShortPause = 300 * time.Millisecond
 // that follow the blob may be a chat's, where a blob pasted again is
 // explained, not refused.)
 func prompt(ctx context.Context, br *bufio.Reader, w io.Writer, interactive, one bool, ask string, check func(desc) error) (desc, error) {
-	lines := make(chan lineResult)
+	lines := make(chan lineResult, 1) // a read left behind when ctx ends does not wait
 	reading := false
 	for {
 		if interactive {

@@ -32,7 +32,7 @@ func chatCommand(s *streams) *cli.Command {
 			"   pigeon chat                            (one computer)\n" +
 			"   pigeon join OFFER                      (the other)\n" +
 			"   pigeon chat --out offer --in answer    (the blobs in files)",
-		Flags: sessionFlags(),
+		Flags: append(sessionFlags(), openFlag()),
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
 				return usageErrorf("chat takes no arguments (got %q)", c.Args().First())

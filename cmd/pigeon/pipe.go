@@ -24,7 +24,7 @@ func pipeCommand(s *streams) *cli.Command {
 			"when every byte of both directions arrived. For example:\n\n" +
 			"   tar c dir | pigeon pipe --in answer --out offer      (one computer)\n" +
 			"   pigeon join --in offer --out answer | tar x          (the other)",
-		Flags: append(sessionFlags(), lanesFlag()),
+		Flags: append(sessionFlags(), lanesFlag(), openFlag()),
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
 				return usageErrorf("pipe takes no arguments (got %q)", c.Args().First())

@@ -32,7 +32,7 @@ func sendCommand(s *streams) *cli.Command {
 			"   pigeon send photos/ notes.txt                   (one computer)\n" +
 			"   pigeon join --dir ~/Downloads OFFER             (the other)\n" +
 			"   tar c dir | pigeon send --name dir.tar --in answer -",
-		Flags: append(sessionFlags(),
+		Flags: append(sessionFlags(), openFlag(),
 			&cli.StringFlag{Name: "name", Value: "stdin", Usage: "the file `NAME` standard input (-) arrives as"},
 			lanesFlag(),
 		),

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -31,6 +32,8 @@ type session struct {
 	foreign *sdpcodec.Foreign
 	// console is the terminal a chat is typed at, once it reads lines.
 	console *console
+	// joinedOpen: we joined an open offer directly, no answer shown.
+	joinedOpen bool
 }
 
 func newSession(c *cli.Context, s *streams) *session {
@@ -126,7 +129,15 @@ func (ss *session) offer(app sdpcodec.App) error {
 			fmt.Fprintf(ss.s.errOut, "pigeon: note: `pigeon %s` needs pigeon at the other end; a browser page or another WebRTC program can only chat (`pigeon chat --format json`)\n", app)
 		}
 	}
-	p, err := peer.Offer(ss.c.Context, opts, app)
+	if err := checkOpen(ss.c); err != nil {
+		return err
+	}
+	makeOffer := peer.Offer
+	if ss.c.Bool("open") {
+		makeOffer = peer.OfferOpen
+		opts.OnJoinRefused = reportRefusal(ss)
+	}
+	p, err := makeOffer(ss.c.Context, opts, app)
 	if err != nil {
 		return err
 	}
@@ -136,13 +147,31 @@ func (ss *session) offer(app sdpcodec.App) error {
 	if err != nil {
 		return err
 	}
-	return showText(ss.s, ss.c, text, fmt.Sprintf("Offer for %s; on the other computer run `pigeon join` with it", app))
+	intro := fmt.Sprintf("Offer for %s; on the other computer run `pigeon join` with it", app)
+	if o := p.Local().Open; o != nil {
+		intro = openIntro(app, o)
+	}
+	return showText(ss.s, ss.c, text, intro)
 }
 
-// readAnswer reads the answer from --in or the prompt and applies it.
+// readAnswer reads the answer from --in or the prompt and applies it; for
+// an open offer, a joiner may connect in band instead.
 func (ss *session) readAnswer() error {
+	if ss.p.Local().Open != nil {
+		return ss.readAnswerOrJoiner()
+	}
+	if err := ss.readAnswerFrom(ss.c.Context, ss.in); err != nil {
+		return err
+	}
+	fmt.Fprintln(ss.s.errOut, "pigeon: connecting ...")
+	return nil
+}
+
+// readAnswerFrom reads the answer from --in or the prompt, which reads in
+// (standard input) or the terminal (ask), until ctx ends.
+func (ss *session) readAnswerFrom(ctx context.Context, in *bufio.Reader) error {
 	if path := ss.c.String("in"); path != "" && path != "-" {
-		d, err := readDescFile(ss.c.Context, path, ss.s.errOut)
+		d, err := readDescFile(ctx, path, ss.s.errOut)
 		if err == nil {
 			err = ss.accept(d)
 		}
@@ -150,17 +179,16 @@ func (ss *session) readAnswer() error {
 			return err
 		}
 	} else {
-		in, interactive := ss.in, ss.interactive && ss.c.String("in") == ""
+		interactive := ss.interactive && ss.c.String("in") == ""
 		if ss.ask != nil {
 			in, interactive = ss.ask, ss.askInteractive
 		}
-		_, err := prompt(ss.c.Context, in, ss.s.errOut, interactive, ss.c.String("in") == "-",
+		_, err := prompt(ctx, in, ss.s.errOut, interactive, ss.c.String("in") == "-",
 			"Paste the answer from the other computer, then press Enter:", ss.accept)
 		if err != nil {
 			return err
 		}
 	}
-	fmt.Fprintln(ss.s.errOut, "pigeon: connecting ...")
 	return nil
 }
 
@@ -225,6 +253,16 @@ func (ss *session) join(check func(sdpcodec.App) error) (sdpcodec.App, error) {
 		return 0, err
 	}
 	warnGather(ss.s, ss.p)
+	if offer.blob != nil && offer.blob.Open != nil {
+		joined, err := ss.reachOpen()
+		if err != nil {
+			return 0, err
+		}
+		if joined {
+			ss.joinedOpen = true
+			return offer.blob.App, nil
+		}
+	}
 	text, err := localText(ss.p, ss.outputFormat(&offer))
 	if err != nil {
 		return 0, err
@@ -250,7 +288,14 @@ func (ss *session) connect() (*peer.Conn, error) {
 		if path.Remote.Name != "" {
 			named = fmt.Sprintf("; the other side's address was behind the mDNS name %s, resolved on the LAN", path.Remote.Name)
 		}
-		fmt.Fprintf(ss.s.errOut, "pigeon: connected: %s, %s%s\n", path, connectedText(path, ss.p.Local().Kind == sdpcodec.Answer), named)
+		how := connectedText(path, ss.p.Local().Kind == sdpcodec.Answer)
+		switch {
+		case ss.joinedOpen:
+			how = fmt.Sprintf("open %s after `pigeon join` started, with no answer carried back", durationText(path.Opened.Sub(started)))
+		case ss.p.Joined():
+			how = fmt.Sprintf("open in %s; the joiner came %s after the offer was made, with no answer carried back", durationText(path.Setup), durationText(path.Waited))
+		}
+		fmt.Fprintf(ss.s.errOut, "pigeon: connected: %s, %s%s\n", path, how, named)
 	}
 	if ss.foreign != nil {
 		fmt.Fprintf(ss.s.errOut, "pigeon: the other side is %s, not pigeon: %s\n", ss.foreign.Describe().Name, channelText(conn))

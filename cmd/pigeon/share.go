@@ -27,7 +27,7 @@ func shareCommand(s *streams) *cli.Command {
 			"other side sends. Sharing lasts until either side stops (Ctrl-C). For example:\n\n" +
 			"   pigeon share localhost:8080                (the computer with the service)\n" +
 			"   pigeon join --listen 127.0.0.1:8080 OFFER  (the other one)",
-		Flags: sessionFlags(),
+		Flags: append(sessionFlags(), openFlag()),
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return usageErrorf("share takes one argument, the HOST:PORT of the service to share (e.g. localhost:8080)")
