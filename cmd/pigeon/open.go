@@ -90,9 +90,12 @@ func (ss *session) readAnswerOrJoiner() error {
 // cancelableInput is the reader the answer prompt of an open offer reads
 // standard input through, and what stops it: a read left waiting on the
 // terminal would take the first line typed once the session runs. It is
-// standard input itself when a read there cannot be stopped (or the
-// prompt reads the terminal: ask).
+// standard input itself when a read there cannot be stopped, or the
+// prompt does not read it (--in FILE, or the terminal: ask).
 func (ss *session) cancelableInput() (*bufio.Reader, func()) {
+	if path := ss.c.String("in"); path != "" && path != "-" {
+		return ss.in, func() {} // the answer comes from a file: standard input is the app's
+	}
 	f, ok := fileOf(ss.s.in)
 	if !ok || ss.ask != nil || ss.in.Buffered() > 0 {
 		return ss.in, func() {}
