@@ -49,6 +49,16 @@ func waitLine(t *testing.T, who string, p *netlab.Proc, re *regexp.Regexp) strin
 	return line
 }
 
+// arrives waits until the chat side printed line, as a person reads it
+// before leaving: a chat that ends while the other side's line is on its
+// way may not show it.
+func arrives(t *testing.T, chat *netlab.Proc, line string) {
+	t.Helper()
+	if _, _, ok := chat.WaitStdout(regexp.MustCompile(`^`+regexp.QuoteMeta(line)+`$`), 20*time.Second); !ok {
+		t.Fatalf("chat never printed %q:\n%s", line, chat.Stderr())
+	}
+}
+
 // exits checks that p exits with code, within 20 s.
 func exits(t *testing.T, who string, p *netlab.Proc, code int) {
 	t.Helper()
@@ -82,6 +92,7 @@ func TestNetworkOpen(t *testing.T) {
 		waitLine(t, "chat", chat, offererSawJoin)
 		write(t, join, "hello from join\n")
 		write(t, chat, "hello from chat\n")
+		arrives(t, chat, "hello from join")
 		chat.Stdin.Close()
 		exits(t, "chat", chat, 0)
 		exits(t, "join", join, 0)
@@ -164,6 +175,7 @@ func TestNetworkOpen(t *testing.T) {
 		}
 		write(t, join, "through the NATs\n")
 		write(t, chat, "bye\n")
+		arrives(t, chat, "through the NATs")
 		chat.Stdin.Close()
 		exits(t, "chat", chat, 0)
 		exits(t, "join", join, 0)
@@ -213,10 +225,11 @@ func TestNetworkOpen(t *testing.T) {
 		join := b.Start(60*time.Second, pigeonPath(t), "join", "--in", offer)
 		waitLine(t, "join", join, joinedDirect)
 		write(t, join, "the real one\n")
+		arrives(t, chat, "the real one")
 		chat.Stdin.Close()
 		exits(t, "chat", chat, 0)
 		if got := chat.Stdout(); got != "the real one\n" {
-			t.Errorf("chat printed %q", got)
+			t.Errorf("chat printed %q\nchat:\n%s\njoin:\n%s", got, chat.Stderr(), join.Stderr())
 		}
 		mallory.Kill()
 	})
@@ -246,6 +259,7 @@ func TestNetworkOpen(t *testing.T) {
 		waitLine(t, "chat", chat, regexp.MustCompile(`^pigeon: someone else with this offer tried to join from `+regexp.QuoteMeta(cAddr)+`:[0-9]+ and was turned away: it was already taken$`))
 		write(t, join, "still here\n")
 		write(t, chat, "good\n")
+		arrives(t, chat, "still here")
 		chat.Stdin.Close()
 		exits(t, "chat", chat, 0)
 		exits(t, "join", join, 0)

@@ -210,7 +210,7 @@ func TestPageBadPaste(t *testing.T) {
 		{vector("truncated"), "blob is incomplete: it ends too early; copy the whole blob"},
 		{"hello there", "not a pigeon blob: a pigeon blob starts with PIGEON"},
 		{vector("damaged_character"), "blob is damaged: character '0' at position 12 cannot appear in a blob"},
-		{vector("newer_version"), "blob uses format version 3; this pigeon reads versions 1 to 2"},
+		{vector("newer_version"), "blob uses format version 4; this pigeon reads versions 1 to 3"},
 	} {
 		page.Fill("textbox", "Blob from the other side", c.paste)
 		page.Click("button", "Connect")

@@ -204,7 +204,7 @@
       throw e;
     }
     if (version !== 1 && version !== CARRIED_VERSION) {
-      const e = fail('newer version', 'blob uses format version ' + version + '; this pigeon reads versions 1 to ' + VERSION);
+      const e = fail('newer version', 'blob uses format version ' + version + '; this pigeon reads versions 1 to ' + OPEN_VERSION);
       e.version = version;
       throw e;
     }
