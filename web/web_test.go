@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"pigeon/internal/browser"
 	"pigeon/internal/testenv"
@@ -24,6 +26,8 @@ import (
 type golden struct {
 	Vectors map[string]goldenVector `json:"vectors"`
 	Codes   []goldenCode            `json:"codes"`
+	// Open is an open offer, which the page refuses.
+	Open string `json:"open"`
 }
 
 type goldenVector struct {
@@ -81,6 +85,12 @@ func writeGolden(t *testing.T, vectors string) string {
 			Binding: sdpcodec.BindingOf(&sdpcodec.Blob{Fingerprint: offer}),
 		})
 	}
+	open := &sdpcodec.Blob{Kind: sdpcodec.Offer, App: sdpcodec.AppChat, Fingerprint: sha256.Sum256([]byte("open")),
+		Open:       &sdpcodec.Open{Secret: [sdpcodec.SecretLen]byte{1, 2, 3}, Expires: time.Unix(30_000_000*60, 0)},
+		Candidates: []sdpcodec.Candidate{{Type: sdpcodec.Host, Addr: netip.MustParseAddr("192.168.1.23"), Port: 54321}}}
+	if g.Open, err = open.Encode(); err != nil {
+		t.Fatal(err)
+	}
 	data, err := json.Marshal(g)
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +121,7 @@ func TestCodecJS(t *testing.T) {
 	if err != nil {
 		t.Fatalf("node --test: %v\n%s", err, out.String())
 	}
-	if !strings.Contains(out.String(), "vector offer_ipv4_host") || strings.Contains(out.String(), "# skipped 1") {
+	if !strings.Contains(out.String(), "vector offer_ipv4_host") || !strings.Contains(out.String(), "an open offer is refused") || strings.Contains(out.String(), "skipped 1") {
 		t.Fatalf("the JS tests did not run every vector against Go's:\n%s", out.String())
 	}
 }

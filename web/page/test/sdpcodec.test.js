@@ -93,6 +93,10 @@ test('verification code and binding as Go computes them', { skip: !golden && 'no
   }
 });
 
+test('an open offer is refused: only the pigeon command joins one', { skip: !golden && 'no Go goldens' }, () => {
+  assert.throws(() => codec.parse(golden.open), (err) => err.kind === 'newer version' && /open offer .*without --open/.test(err.message));
+});
+
 test('browser descriptions become version 2 blobs', () => {
   for (const name of ['chromium-156-offer', 'firefox-153-offer', 'chromium-156-answer', 'firefox-153-answer']) {
     const file = path.join(dir, 'foreign', name + '.txt');
