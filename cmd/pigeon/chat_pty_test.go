@@ -260,3 +260,34 @@ func waitStderr(t *testing.T, j *joinProc, s string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestOpenChatAtTerminal: an open offer's chat at a terminal asks for the
+// answer, and once a joiner is in with the offer alone it stops asking: the
+// first line typed then is the chat's first line, not an answer.
+func TestOpenChatAtTerminal(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	a := startConsole(t, dir, "chat", "--open", "--out", "offer")
+	offer := waitForFile(t, context.Background(), filepath.Join(dir, "offer"))
+	a.waitRows("Paste the answer from the other computer, then press Enter:")
+
+	b, bIn, bOut := startJoin(t, dir, offer)
+	a.waitRows("pigeon: the other computer joined through the open offer: no answer to carry")
+	a.waitRows("pigeon: type a line and press Enter to send it; Ctrl-D or /quit ends the chat", "> ")
+	a.typeText("the first line\r")
+	waitOutput(t, bOut, "the first line\n")
+	if strings.Contains(b.stderr.String(), "Answer;") {
+		t.Errorf("join showed an answer:\n%s", b.stderr.String())
+	}
+	a.typeText("\x04") // Ctrl-D
+	waitStderr(t, b, "pigeon: the peer left the chat")
+	_ = bIn.Close()
+	select {
+	case <-a.exited:
+	case <-time.After(10 * time.Second):
+		t.Fatal("pigeon chat did not exit within 10s")
+	}
+	if a.err != nil {
+		t.Fatalf("pigeon chat: %v", a.err)
+	}
+}

@@ -78,6 +78,9 @@ func (ss *session) readAnswerOrJoiner() error {
 		case <-ss.p.Opened():
 			cancel()
 			stop()
+			if ss.asksAtTerminal() {
+				fmt.Fprintln(ss.s.errOut) // after the question
+			}
 			fmt.Fprintln(ss.s.errOut, "pigeon: the other computer joined through the open offer: no answer to carry")
 			return nil
 		case <-ss.p.Done():

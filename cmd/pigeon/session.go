@@ -167,6 +167,17 @@ func (ss *session) readAnswer() error {
 	return nil
 }
 
+// asksAtTerminal reports whether the answer prompt asks at a terminal.
+func (ss *session) asksAtTerminal() bool {
+	if path := ss.c.String("in"); path != "" {
+		return false
+	}
+	if ss.ask != nil {
+		return ss.askInteractive
+	}
+	return ss.interactive
+}
+
 // readAnswerFrom reads the answer from --in or the prompt, which reads in
 // (standard input) or the terminal (ask), until ctx ends.
 func (ss *session) readAnswerFrom(ctx context.Context, in *bufio.Reader) error {
@@ -179,11 +190,10 @@ func (ss *session) readAnswerFrom(ctx context.Context, in *bufio.Reader) error {
 			return err
 		}
 	} else {
-		interactive := ss.interactive && ss.c.String("in") == ""
 		if ss.ask != nil {
-			in, interactive = ss.ask, ss.askInteractive
+			in = ss.ask
 		}
-		_, err := prompt(ctx, in, ss.s.errOut, interactive, ss.c.String("in") == "-",
+		_, err := prompt(ctx, in, ss.s.errOut, ss.asksAtTerminal(), ss.c.String("in") == "-",
 			"Paste the answer from the other computer, then press Enter:", ss.accept)
 		if err != nil {
 			return err
