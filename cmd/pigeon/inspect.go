@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -81,6 +82,13 @@ func describeBlob(w io.Writer, b *sdpcodec.Blob, format sdpcodec.Format) error {
 	switch b.Kind {
 	case sdpcodec.Offer:
 		fmt.Fprintf(bw, "app:          %s\n", b.App)
+		if o := b.Open; o != nil {
+			state := "admits"
+			if o.Expired(time.Now()) {
+				state = "expired: it admitted"
+			}
+			fmt.Fprintf(bw, "open:         yes: it %s the first pigeon that reaches it directly, with no answer carried back, until %s\n", state, o.Expires.Local().Format("2006-01-02 15:04 MST"))
+		}
 	case sdpcodec.Answer:
 		fmt.Fprintf(bw, "answers:      the offer whose fingerprint starts %03X (first 12 bits)\n", b.Binding)
 	case sdpcodec.Reconnect:

@@ -31,6 +31,10 @@
 import { createInterface } from "node:readline";
 import puppeteer from "puppeteer-core";
 
+// chooserWait bounds the wait for a browser to report the file chooser a
+// click opened.
+const chooserWait = 3000;
+
 const [kind, executablePath, profileDir] = process.argv.slice(2);
 if (!["chromium", "firefox"].includes(kind) || !executablePath || !profileDir) {
   process.stderr.write("usage: node driver.mjs chromium|firefox EXECUTABLE PROFILE_DIR\n");
@@ -220,12 +224,36 @@ const commands = {
   },
 
   // choose clicks the control of that role and name, which opens a file
-  // chooser, and picks paths in it, as a person picks files.
+  // chooser, and picks paths in it, as a person picks files. Firefox ESR
+  // 140 opens the chooser without telling WebDriver BiDi (puppeteer's
+  // waitForFileChooser times out): there the paths go to the file input
+  // the click opened, as the chooser would give them to it.
   async choose({ role, name, paths, timeoutMs }) {
     const h = await find(role, name, timeoutMs);
     try {
-      const [chooser] = await Promise.all([page.waitForFileChooser({ timeout: timeoutMs }), h.click()]);
-      await chooser.accept(paths);
+      await page.evaluate(() => {
+        window.__pigeonChooser = null;
+        document.addEventListener("click", (e) => {
+          if (e.target instanceof HTMLInputElement && e.target.type === "file") window.__pigeonChooser = e.target;
+        }, { capture: true });
+      });
+      let chooser = null;
+      try {
+        [chooser] = await Promise.all([page.waitForFileChooser({ timeout: Math.min(timeoutMs, chooserWait) }), h.click()]);
+      } catch (e) {
+        if (e.name !== "TimeoutError") throw e;
+      }
+      if (chooser) {
+        await chooser.accept(paths);
+        return "";
+      }
+      const opened = (await page.evaluateHandle(() => window.__pigeonChooser)).asElement();
+      if (!opened) throw new Error(`clicking the ${role} named ${JSON.stringify(name)} opened no file chooser`);
+      try {
+        await opened.uploadFile(...paths);
+      } finally {
+        await opened.dispose();
+      }
       return "";
     } finally {
       await h.dispose();
