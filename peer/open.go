@@ -53,6 +53,7 @@ var (
 const (
 	reasonUsed    = "offer already used"
 	reasonExpired = "offer expired"
+	reasonFull    = "room full"
 )
 
 // refusalReport bounds how often the offerer reports the same refused
@@ -68,6 +69,9 @@ type openState struct {
 
 	// joined: the joiner came in through its checks (offerer).
 	joined atomic.Bool
+
+	// refusalPwd signs the offerer's refusals (joiner).
+	refusalPwd string
 
 	mu      sync.Mutex
 	refused map[[32]byte]time.Time // joiners refused, when last reported
@@ -92,7 +96,7 @@ func OfferOpen(ctx context.Context, opts Options, app sdpcodec.App) (*Peer, erro
 		st.offer = fp
 		return sdpcodec.OpenCredentials(fp, st.secret)
 	}
-	p, err := offer(ctx, opts, app, creds)
+	p, err := offer(ctx, opts, app, creds, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -180,6 +184,15 @@ func (o *openState) expired(now time.Time) bool { return !now.Before(o.expires) 
 // reports the joiner (at most every refusalReport).
 func (p *Peer) refuse(r hostnet.Request, fp [32]byte, reason string) {
 	_, pwd := sdpcodec.OpenCredentials(p.open.offer, p.open.secret)
+	refuse(r, pwd, reason)
+	if p.open.report(fp) && p.opts.OnJoinRefused != nil {
+		p.opts.OnJoinRefused(JoinRefusal{From: r.From, Expired: reason == reasonExpired})
+	}
+}
+
+// refuse answers the check r with a binding error response signed with
+// pwd, which tells the joiner why it cannot join.
+func refuse(r hostnet.Request, pwd, reason string) {
 	res, err := stun.Build(
 		stun.NewTransactionIDSetter(r.Message.TransactionID),
 		stun.BindingError,
@@ -191,17 +204,20 @@ func (p *Peer) refuse(r hostnet.Request, fp [32]byte, reason string) {
 		return
 	}
 	go func() { _ = r.Reply(res.Raw) }()
+}
+
+// report reports whether a refusal of joiner fp is news: not reported in
+// the last refusalReport.
+func (o *openState) report(fp [32]byte) bool {
 	now := time.Now()
-	p.open.mu.Lock()
-	last, seen := p.open.refused[fp]
-	report := !seen || now.Sub(last) >= refusalReport
-	if report {
-		p.open.refused[fp] = now
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	last, seen := o.refused[fp]
+	if seen && now.Sub(last) < refusalReport {
+		return false
 	}
-	p.open.mu.Unlock()
-	if report && p.opts.OnJoinRefused != nil {
-		p.opts.OnJoinRefused(JoinRefusal{From: r.From, Expired: reason == reasonExpired})
-	}
+	o.refused[fp] = now
+	return true
 }
 
 // JoinRefusal is a joiner of an open offer that was turned away: someone
@@ -209,16 +225,16 @@ func (p *Peer) refuse(r hostnet.Request, fp [32]byte, reason string) {
 // expired.
 type JoinRefusal struct {
 	From    netip.AddrPort
-	Expired bool // the offer had expired; else it was taken
+	Expired bool // the offer had expired
+	Full    bool // the room was full; else the offer was taken
 }
 
 // heardRefusal looks at a binding error response our host sockets read
 // (joiner of an open offer): one signed with the offer's password is the
 // offerer turning us away, which ends the peer.
 func (p *Peer) heardRefusal(r hostnet.Request) {
-	_, pwd := sdpcodec.OpenCredentials(p.open.offer, p.open.secret)
 	var code stun.ErrorCodeAttribute
-	if stun.NewShortTermIntegrity(pwd).Check(r.Message) != nil || code.GetFrom(r.Message) != nil || code.Code != stun.CodeForbidden {
+	if stun.NewShortTermIntegrity(p.open.refusalPwd).Check(r.Message) != nil || code.GetFrom(r.Message) != nil || code.Code != stun.CodeForbidden {
 		return
 	}
 	select {
@@ -227,8 +243,11 @@ func (p *Peer) heardRefusal(r hostnet.Request) {
 	default:
 	}
 	err := ErrOfferUsed
-	if string(code.Reason) == reasonExpired {
+	switch string(code.Reason) {
+	case reasonExpired:
 		err = ErrOfferExpired
+	case reasonFull:
+		err = ErrRoomFull
 	}
 	go p.end(err)
 }

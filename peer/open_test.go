@@ -183,7 +183,7 @@ func TestOpenSwappedCertificate(t *testing.T) {
 	creds := func([32]byte) (string, string) {
 		return sdpcodec.JoinerCredentials(offer.Fingerprint, offer.Open.Secret, named)
 	}
-	swapped, err := answerWith(ctx, Options{Loopback: true, AnswerWait: 4 * time.Second}, offer, offer.SDP(), false, creds)
+	swapped, err := answerWith(ctx, Options{Loopback: true, AnswerWait: 4 * time.Second}, offer, func([32]byte) string { return offer.SDP() }, false, creds)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,6 +31,8 @@ type Peer struct {
 	cert     *webrtc.Certificate // also the lanes' (lanes.go)
 	loopOnly bool
 	host     *hostnet.Sockets // pion does not close a mux it was given
+	ownsHost bool             // host is ours to close, not a room's
+	local0   [32]byte         // our certificate's fingerprint
 	pc       *webrtc.PeerConnection
 	main     *Conn // channel 0, pre-negotiated
 	local    *sdpcodec.Blob
@@ -59,6 +61,10 @@ type Peer struct {
 	creds func([32]byte) (string, string)
 	// open is set when the offer is open (open.go), on both sides.
 	open *openState
+	// inRoom: the connection is one of an open room's (room.go), whose
+	// host's connections share one certificate and one set of sockets:
+	// no ICE restarts, lanes or control channel. Set before it connects.
+	inRoom bool
 
 	restartMu   sync.Mutex // serializes ICE restarts; guards the fields below
 	gen         uint16
@@ -97,13 +103,13 @@ type Peer struct {
 // is [Peer.Local]. It returns within [Options.GatherTimeout] even when a STUN
 // or TURN server does not answer, with the candidates gathered so far.
 func Offer(ctx context.Context, opts Options, app sdpcodec.App) (*Peer, error) {
-	return offer(ctx, opts, app, sdpcodec.Credentials)
+	return offer(ctx, opts, app, sdpcodec.Credentials, nil)
 }
 
 // offer makes an offering peer whose ICE credentials creds gives for its
-// fingerprint.
-func offer(ctx context.Context, opts Options, app sdpcodec.App, creds func([32]byte) (string, string)) (*Peer, error) {
-	p, err := newPeer(opts, sdpcodec.Offer, creds)
+// fingerprint, on b (nil: a base of its own).
+func offer(ctx context.Context, opts Options, app sdpcodec.App, creds func([32]byte) (string, string), b *base) (*Peer, error) {
+	p, err := newPeer(opts, sdpcodec.Offer, creds, b)
 	if err != nil {
 		return nil, err
 	}
@@ -165,24 +171,37 @@ func AnswerForeign(ctx context.Context, opts Options, offer *sdpcodec.Foreign) (
 // applied: the data channel can open, and read it, before answer returns.
 func answer(ctx context.Context, opts Options, offer *sdpcodec.Blob, sdp string, foreign bool) (*Peer, error) {
 	creds := sdpcodec.Credentials
+	offerSDP := func([32]byte) string { return sdp }
 	if offer.Open != nil {
 		if offer.Open.Expired(time.Now()) {
 			return nil, ErrOfferExpired
 		}
 		creds = joinerCredentials(offer)
+		if offer.App == sdpcodec.AppRoom {
+			// The host's credentials towards us depend on who we are.
+			offerSDP = func(fp [32]byte) string {
+				return offer.SDPWith(sdpcodec.RoomCredentials(offer.Fingerprint, offer.Open.Secret, fp))
+			}
+		}
 	}
-	return answerWith(ctx, opts, offer, sdp, foreign, creds)
+	return answerWith(ctx, opts, offer, offerSDP, foreign, creds)
 }
 
 // answerWith is answer with the ICE credentials creds gives for our
 // fingerprint.
-func answerWith(ctx context.Context, opts Options, offer *sdpcodec.Blob, sdp string, foreign bool, creds func([32]byte) (string, string)) (*Peer, error) {
-	p, err := newPeer(opts, sdpcodec.Answer, creds)
+func answerWith(ctx context.Context, opts Options, offer *sdpcodec.Blob, offerSDP func(fp [32]byte) string, foreign bool, creds func([32]byte) (string, string)) (*Peer, error) {
+	p, err := newPeer(opts, sdpcodec.Answer, creds, nil)
 	if err != nil {
 		return nil, err
 	}
+	sdp := offerSDP(p.local0)
 	if offer.Open != nil {
 		p.open = &openState{offer: offer.Fingerprint, secret: offer.Open.Secret}
+		_, p.open.refusalPwd = sdpcodec.OpenCredentials(offer.Fingerprint, offer.Open.Secret)
+		if offer.App == sdpcodec.AppRoom {
+			p.inRoom = true
+			_, p.open.refusalPwd = sdpcodec.RoomCredentials(offer.Fingerprint, offer.Open.Secret, p.local0)
+		}
 		p.host.OnErrorResponse(p.heardRefusal)
 	}
 	p.foreign.Store(foreign)
@@ -210,10 +229,21 @@ func answerWith(ctx context.Context, opts Options, offer *sdpcodec.Blob, sdp str
 	return p, nil
 }
 
-// newPeer makes a peer whose ICE credentials creds gives for its
-// certificate's fingerprint.
-func newPeer(opts Options, kind sdpcodec.Kind, creds func([32]byte) (string, string)) (*Peer, error) {
-	opts = opts.withDefaults()
+// base is what a connection is built on: the host sockets its ICE agent
+// reads and writes through, and its DTLS certificate. A peer made on a
+// base of its own owns it and closes its sockets; the connections of a
+// room's host share the room's (room.go).
+type base struct {
+	host     *hostnet.Sockets
+	cert     *webrtc.Certificate
+	fp       [32]byte
+	loopOnly bool
+	owned    bool // the peer closes host
+}
+
+// newBase makes a base: a fresh certificate, and sockets on the addresses
+// opts allows.
+func newBase(opts Options) (*base, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("generating a key: %w", err)
@@ -226,11 +256,35 @@ func newPeer(opts Options, kind sdpcodec.Kind, creds func([32]byte) (string, str
 	if err != nil {
 		return nil, err
 	}
-
 	loopOnly := loopbackOnly(opts)
-	se, err := settingEngine(opts, kind, loopOnly)
+	host, err := hostnet.Listen(opts.policy(loopOnly), opts.LoggerFactory)
 	if err != nil {
 		return nil, err
+	}
+	return &base{host: host, cert: cert, fp: fp, loopOnly: loopOnly, owned: true}, nil
+}
+
+// newPeer makes a peer whose ICE credentials creds gives for its
+// certificate's fingerprint, on b (nil: a base of its own).
+func newPeer(opts Options, kind sdpcodec.Kind, creds func([32]byte) (string, string), b *base) (*Peer, error) {
+	opts = opts.withDefaults()
+	if b == nil {
+		var err error
+		if b, err = newBase(opts); err != nil {
+			return nil, err
+		}
+	}
+	fail := func(err error) (*Peer, error) {
+		if b.owned {
+			b.host.Close()
+		}
+		return nil, err
+	}
+	cert, fp, loopOnly, host := b.cert, b.fp, b.loopOnly, b.host
+
+	se, err := settingEngine(opts, kind, loopOnly)
+	if err != nil {
+		return fail(err)
 	}
 	relay := &relayLog{LoggerFactory: opts.LoggerFactory}
 	se.LoggerFactory = relay
@@ -249,32 +303,25 @@ func newPeer(opts Options, kind sdpcodec.Kind, creds func([32]byte) (string, str
 	if opts.MDNS {
 		se.SetICEMulticastDNSMode(ice.MulticastDNSModeQueryAndGather)
 	}
-	host, err := hostnet.Listen(opts.policy(loopOnly), opts.LoggerFactory)
-	if err != nil {
-		return nil, err
-	}
 	se.SetICEUDPMux(host)
 
 	api := webrtc.NewAPI(webrtc.WithSettingEngine(se))
 	apiSE, err := settingEngineOf(api)
 	if err != nil {
-		host.Close()
-		return nil, err
+		return fail(err)
 	}
 	pc, err := api.NewPeerConnection(webrtc.Configuration{
 		ICEServers:   opts.ICEServers,
 		Certificates: []webrtc.Certificate{*cert},
 	})
 	if err != nil {
-		host.Close()
-		return nil, fmt.Errorf("creating the peer connection: %w", err)
+		return fail(fmt.Errorf("creating the peer connection: %w", err))
 	}
 	negotiated, id := true, uint16(0)
 	dc, err := pc.CreateDataChannel("pigeon", &webrtc.DataChannelInit{Negotiated: &negotiated, ID: &id})
 	if err != nil {
 		_ = pc.Close()
-		host.Close()
-		return nil, fmt.Errorf("creating the data channel: %w", err)
+		return fail(fmt.Errorf("creating the data channel: %w", err))
 	}
 	p := &Peer{
 		opts:     opts,
@@ -282,6 +329,8 @@ func newPeer(opts Options, kind sdpcodec.Kind, creds func([32]byte) (string, str
 		cert:     cert,
 		loopOnly: loopOnly,
 		host:     host,
+		ownsHost: b.owned,
+		local0:   fp,
 		pc:       pc,
 		relay:    relay,
 		opened:   make(chan struct{}),
@@ -498,7 +547,7 @@ func (p *Peer) Connect(ctx context.Context) (*Conn, error) {
 
 // restarts reports whether the session can restart ICE: the other side
 // is pigeon's command, not another program or pigeon's page.
-func (p *Peer) restarts() bool { return !p.foreign.Load() && !p.page.Load() }
+func (p *Peer) restarts() bool { return !p.foreign.Load() && !p.page.Load() && !p.inRoom }
 
 // Page reports whether the other side is pigeon's web page: it runs
 // pigeon's apps, without lanes or ICE restarts. It is known once the other
@@ -545,7 +594,9 @@ func (p *Peer) Close() error {
 // closeConnection closes the peer connection, then the host sockets.
 func (p *Peer) closeConnection() error {
 	err := p.pc.Close()
-	_ = p.host.Close()
+	if p.ownsHost {
+		_ = p.host.Close()
+	}
 	p.closeLanes()
 	return err
 }
@@ -597,8 +648,9 @@ func (p *Peer) onOpen(dc *webrtc.DataChannel) {
 	switch {
 	case p.foreign.Load():
 		p.watchForeign()
-	case p.page.Load():
+	case p.page.Load() || p.inRoom:
 		// A page has no control channel: nothing to restart or tell.
+		// Nor has a connection of an open room (room.go).
 	default:
 		if p.kind == sdpcodec.Offer {
 			p.openControl()

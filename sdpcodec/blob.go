@@ -85,6 +85,8 @@ const (
 	AppSend  App = 2
 	AppPipe  App = 3
 	AppShare App = 4
+	// AppRoom is a chat room of several members (package room).
+	AppRoom App = 5
 )
 
 func (a App) String() string {
@@ -97,6 +99,8 @@ func (a App) String() string {
 		return "pipe"
 	case AppShare:
 		return "share"
+	case AppRoom:
+		return "room"
 	}
 	return fmt.Sprintf("app %d", uint8(a))
 }

@@ -95,6 +95,25 @@ func JoinerCredentials(offer [32]byte, secret [SecretLen]byte, joiner [32]byte) 
 	return base64.RawStdEncoding.EncodeToString(joiner[:]), secretHash(openJoinerLabel, secret, offer[:], joiner[:])
 }
 
+// roomLabel separates this use of SHA-256 from any other.
+const roomLabel = "pigeon v3 room credentials"
+
+// RoomCredentials are the ICE credentials of the host of an open room
+// offer (app room) towards the joiner whose fingerprint is joiner: a room
+// admits many joiners with one offer, and each has a connection of its
+// own, which the host's sockets tell apart by its ufrag. The ufrag is 8
+// hex digits and the password 32, from SHA-256(label || secret || offer
+// || joiner): the joiner computes them from the offer, no one else can.
+func RoomCredentials(offer [32]byte, secret [SecretLen]byte, joiner [32]byte) (ufrag, pwd string) {
+	h := sha256.New()
+	h.Write([]byte(roomLabel))
+	h.Write(secret[:])
+	h.Write(offer[:])
+	h.Write(joiner[:])
+	sum := h.Sum(nil)
+	return hex.EncodeToString(sum[:4]), hex.EncodeToString(sum[4:20])
+}
+
 // JoinerFingerprint reads the fingerprint a joiner's username fragment
 // names, and reports whether it names one.
 func JoinerFingerprint(ufrag string) (fp [32]byte, ok bool) {

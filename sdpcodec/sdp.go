@@ -40,6 +40,12 @@ func (b *Blob) SDP() string {
 	case b.Open != nil:
 		ufrag, pwd = OpenCredentials(b.Fingerprint, b.Open.Secret)
 	}
+	return b.SDPWith(ufrag, pwd)
+}
+
+// SDPWith is [Blob.SDP] with the ICE credentials ufrag and pwd: those of
+// an open room's host towards one joiner ([RoomCredentials]).
+func (b *Blob) SDPWith(ufrag, pwd string) string {
 	sessionID := binary.BigEndian.Uint64(b.Fingerprint[0:8]) &^ (1 << 63)
 	setup := "actpass"
 	if b.Kind == Answer {
