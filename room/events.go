@@ -1,0 +1,32 @@
+package room
+
+// EventKind says what happened in the room.
+type EventKind int
+
+// Kinds of event.
+const (
+	// Joined: Member joined the room (or, for the joiner itself, the
+	// members that were there: one event each).
+	Joined EventKind = iota + 1
+	// Left: Member left.
+	Left
+	// Line: Member said Text.
+	Line
+	// Direct: a direct connection to Member opened, by Path.
+	Direct
+	// Relayed: Member cannot be reached directly (Text says why): lines
+	// to and from it go through the host.
+	Relayed
+	// Ended: the room is over for us; Text says why, Err is set when it
+	// was not the host's choice.
+	Ended
+)
+
+// Event is something that happened in the room.
+type Event struct {
+	Kind   EventKind
+	Member Member
+	Text   string
+	Path   string
+	Err    error
+}

@@ -1,0 +1,261 @@
+package room
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"pigeon/peer"
+)
+
+// helloWait bounds how long a guest takes to say who it is.
+const helloWait = 10 * time.Second
+
+// Host is the room's host: it admits guests, tells everyone who is in the
+// room, carries the guests' offers and answers to each other, and the
+// lines of guests that cannot reach each other directly.
+type Host struct {
+	name   string
+	events func(Event)
+	// OnLeave, if set, is called when a guest left (an open room makes
+	// room for another).
+	OnLeave func()
+
+	mu      sync.Mutex
+	guests  map[int]*guest
+	nextID  int
+	seq     uint64
+	started map[int]bool // members that have had our first line
+	in      *inbox
+	closed  bool
+}
+
+// guest is a guest as the host knows it.
+type guest struct {
+	Member
+	link *link
+	p    *peer.Peer
+}
+
+// NewHost makes the host of a room, named name; events hears what happens
+// in it, one call at a time.
+func NewHost(name string, events func(Event)) *Host {
+	var mu sync.Mutex
+	return &Host{
+		name: name,
+		events: func(e Event) {
+			mu.Lock()
+			defer mu.Unlock()
+			events(e)
+		},
+		guests:  map[int]*guest{},
+		nextID:  HostID + 1,
+		started: map[int]bool{},
+		in:      newInbox(),
+	}
+}
+
+// Members lists the room's members, the host first.
+func (h *Host) Members() []Member {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.membersLocked()
+}
+
+func (h *Host) membersLocked() []Member {
+	out := []Member{{ID: HostID, Name: h.name}}
+	for _, g := range h.guests {
+		out = append(out, g.Member)
+	}
+	slices.SortFunc(out, func(a, b Member) int { return a.ID - b.ID })
+	return out
+}
+
+// Admit takes p, the host's peer for a guest, into the room once it has
+// connected and said its name; the guest then runs until it leaves. It
+// returns the guest as a member, or why it did not join.
+func (h *Host) Admit(ctx context.Context, p *peer.Peer) (Member, error) {
+	conn, err := p.Connect(ctx)
+	if err != nil {
+		_ = p.Close()
+		return Member{}, err
+	}
+	l := &link{conn: conn}
+	ms := l.messages()
+	var m msg
+	select {
+	case m = <-ms:
+	case <-time.After(helloWait):
+		_ = p.Close()
+		return Member{}, errors.New("the guest did not say who it is")
+	case <-p.Done():
+		return Member{}, p.Err()
+	}
+	if m.T != tHello {
+		_ = p.Close()
+		return Member{}, fmt.Errorf("the guest's first message was %q, not hello", m.T)
+	}
+	h.mu.Lock()
+	if h.closed || len(h.guests)+1 >= MaxMembers {
+		closed := h.closed
+		h.mu.Unlock()
+		_ = l.send(msg{T: tFull})
+		_ = p.Close()
+		if closed {
+			return Member{}, errors.New("the room is over")
+		}
+		return Member{}, peer.ErrRoomFull
+	}
+	g := &guest{Member: Member{ID: h.nextID, Name: m.Name}, link: l, p: p}
+	h.nextID++
+	members := h.membersLocked()
+	others := h.others(g.ID)
+	h.guests[g.ID] = g
+	h.mu.Unlock()
+
+	// The welcome goes first: the guest reads everything after it.
+	_ = l.send(msg{T: tWelcome, ID: g.ID, Room: h.name, Members: members})
+	for _, o := range others {
+		_ = o.link.send(msg{T: tJoined, ID: g.ID, Name: g.Name})
+	}
+	h.events(Event{Kind: Joined, Member: g.Member})
+	go h.serve(g, ms)
+	return g.Member, nil
+}
+
+// others lists the guests but id.
+func (h *Host) others(id int) []*guest {
+	var out []*guest
+	for gid, g := range h.guests {
+		if gid != id {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// serve handles guest g's messages until it leaves.
+func (h *Host) serve(g *guest, ms <-chan msg) {
+	for m := range ms {
+		h.handle(g, m)
+	}
+	h.leave(g)
+}
+
+// handle is one message from guest g.
+func (h *Host) handle(g *guest, m msg) {
+	m.From = g.ID // a guest speaks for itself only
+	switch m.T {
+	case tLine:
+		for _, to := range m.To {
+			fwd := m
+			fwd.To, fwd.Start = nil, slices.Contains(m.Starts, to)
+			fwd.Starts = nil
+			if to == HostID {
+				h.deliver(fwd)
+				continue
+			}
+			h.mu.Lock()
+			t := h.guests[to]
+			h.mu.Unlock()
+			if t != nil {
+				_ = t.link.send(fwd)
+			}
+		}
+	case tSignal:
+		if len(m.To) != 1 {
+			return
+		}
+		h.mu.Lock()
+		t := h.guests[m.To[0]]
+		h.mu.Unlock()
+		if t != nil {
+			fwd := m
+			fwd.To = nil
+			_ = t.link.send(fwd)
+		}
+	}
+}
+
+// deliver hands a line to the host's person, in its sender's order.
+func (h *Host) deliver(m msg) {
+	h.mu.Lock()
+	from, ok := h.guests[m.From]
+	h.mu.Unlock()
+	if !ok {
+		return
+	}
+	for _, text := range h.in.add(m) {
+		h.events(Event{Kind: Line, Member: from.Member, Text: text})
+	}
+}
+
+// leave takes g out of the room and tells the others.
+func (h *Host) leave(g *guest) {
+	_ = g.p.Close()
+	h.mu.Lock()
+	if _, ok := h.guests[g.ID]; !ok {
+		h.mu.Unlock()
+		return
+	}
+	delete(h.guests, g.ID)
+	delete(h.started, g.ID)
+	others := h.others(g.ID)
+	closed := h.closed
+	h.mu.Unlock()
+	h.in.forget(g.ID)
+	if closed {
+		return
+	}
+	for _, o := range others {
+		_ = o.link.send(msg{T: tLeft, ID: g.ID, Name: g.Name})
+	}
+	h.events(Event{Kind: Left, Member: g.Member})
+	if h.OnLeave != nil {
+		h.OnLeave()
+	}
+}
+
+// Say sends the host's line to every guest.
+func (h *Host) Say(text string) {
+	h.mu.Lock()
+	h.seq++
+	seq := h.seq
+	type out struct {
+		l     *link
+		start bool
+	}
+	var outs []out
+	for id, g := range h.guests {
+		outs = append(outs, out{g.link, !h.started[id]})
+		h.started[id] = true
+	}
+	h.mu.Unlock()
+	for _, o := range outs {
+		_ = o.l.send(msg{T: tLine, From: HostID, Seq: seq, Start: o.start, Text: text})
+	}
+}
+
+// Close ends the room for everyone: each guest is told why.
+func (h *Host) Close(why string) {
+	h.mu.Lock()
+	h.closed = true
+	var gs []*guest
+	for _, g := range h.guests {
+		gs = append(gs, g)
+	}
+	h.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, g := range gs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = g.link.send(msg{T: tEnd, Why: why})
+			_ = g.p.Close() // waits for what was sent to arrive
+		}()
+	}
+	wg.Wait()
+}
