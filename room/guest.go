@@ -61,9 +61,9 @@ type pair struct {
 	answer  *peer.Peer // our answer to their offer, while not connected
 	p       *peer.Peer // the connected link's peer
 	link    *link
-	relayed bool            // said to be reached through the host
-	sent    []msg           // the last lines sent over link
-	ready   chan struct{}   // closed when link is set, for tests
+	relayed bool          // said to be reached through the host
+	sent    []msg         // the last lines sent over link
+	ready   chan struct{} // closed when link is set, for tests
 }
 
 // ErrRoomOver means the host ended the room.

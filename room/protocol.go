@@ -56,8 +56,8 @@ type msg struct {
 	Start bool   `json:"start,omitempty"`
 	// Starts, on a line's way to the host, are the members of To for
 	// which it is the first: the host marks it Start for them.
-	Starts []int `json:"starts,omitempty"`
-	Text  string `json:"text,omitempty"`
+	Starts []int  `json:"starts,omitempty"`
+	Text   string `json:"text,omitempty"`
 	// Blob is a signal's pigeon blob (an offer or an answer).
 	Blob string `json:"blob,omitempty"`
 	Why  string `json:"why,omitempty"`
