@@ -5,8 +5,8 @@ type EventKind int
 
 // Kinds of event.
 const (
-	// Joined: Member joined the room (or, for the joiner itself, the
-	// members that were there: one event each).
+	// Joined: Member joined the room after us ([Guest.Members] lists
+	// those that were there).
 	Joined EventKind = iota + 1
 	// Left: Member left.
 	Left

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -129,13 +130,25 @@ func Join(ctx context.Context, hostP *peer.Peer, name string, opts peer.Options,
 			continue
 		}
 		g.members[m.ID] = m
-		g.events(Event{Kind: Joined, Member: m})
 		if m.ID != HostID {
 			g.negotiate(m.ID)
 		}
 	}
 	go g.serve(ms)
 	return g, nil
+}
+
+// Members lists the other members, in the order they joined (the host
+// first).
+func (g *Guest) Members() []Member {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var out []Member
+	for _, m := range g.members {
+		out = append(out, m)
+	}
+	slices.SortFunc(out, func(a, b Member) int { return a.ID - b.ID })
+	return out
 }
 
 // Me is our member: our ID and name.

@@ -75,6 +75,7 @@ func newApp(s *streams) *cli.App {
 			sendCommand(s),
 			pipeCommand(s),
 			shareCommand(s),
+			roomCommand(s),
 			joinCommand(s),
 			inspectCommand(s),
 			webCommand(s),

@@ -27,7 +27,7 @@ func joinCommand(s *streams) *cli.Command {
 			"   pigeon join OFFER\n" +
 			"   pigeon join --in offer --out answer\n" +
 			"   pigeon join --yes --dir ~/Downloads OFFER",
-		Flags: append(append(sessionFlags(), receiveFlags()...), listenFlag()),
+		Flags: append(append(sessionFlags(), receiveFlags()...), listenFlag(), nameFlag()),
 		Action: func(c *cli.Context) error {
 			if err := checkReceiveFlags(c); err != nil {
 				return err
@@ -49,6 +49,9 @@ func joinCommand(s *streams) *cli.Command {
 				switch app {
 				case sdpcodec.AppChat, sdpcodec.AppPipe, sdpcodec.AppShare:
 					return nil
+				case sdpcodec.AppRoom:
+					_, err := roomName(c)
+					return err
 				case sdpcodec.AppSend:
 					return checkReceive(ss)
 				}
@@ -63,6 +66,8 @@ func joinCommand(s *streams) *cli.Command {
 				return runPipe(ss)
 			case sdpcodec.AppSend:
 				return runReceive(ss)
+			case sdpcodec.AppRoom:
+				return runRoomGuest(ss)
 			case sdpcodec.AppShare:
 				if ln == nil {
 					if ln, err = listenShare(c); err != nil {

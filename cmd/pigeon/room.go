@@ -1,0 +1,323 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"unicode"
+
+	"github.com/urfave/cli/v2"
+
+	"pigeon/chat"
+	"pigeon/peer"
+	"pigeon/room"
+	"pigeon/sdpcodec"
+)
+
+// maxNameLen bounds a member's name in a room.
+const maxNameLen = 32
+
+// nameFlag is a member's name in a room.
+func nameFlag() cli.Flag {
+	return &cli.StringFlag{Name: "name", Usage: "your `NAME` in a room, shown beside your lines (default: this computer's host name)"}
+}
+
+// roomName is the --name given, or the host name; a bad one is refused.
+func roomName(c *cli.Context) (string, error) {
+	name := strings.TrimSpace(c.String("name"))
+	if name == "" {
+		host, err := os.Hostname()
+		if err != nil || host == "" {
+			host = "someone"
+		}
+		name = host
+	}
+	if len(name) > maxNameLen || strings.IndexFunc(name, func(r rune) bool { return unicode.IsControl(r) }) >= 0 {
+		return "", usageErrorf("--name %q: a name in a room is up to %d characters, with no control characters", name, maxNameLen)
+	}
+	return name, nil
+}
+
+func roomCommand(s *streams) *cli.Command {
+	return &cli.Command{
+		Name:  "room",
+		Usage: "host a chat room for up to 7 guests",
+		Description: "Hosts a chat room. With --open, one offer admits every guest that reaches\n" +
+			"this computer directly (the same LAN): each runs `pigeon join` with it and\n" +
+			"nothing is carried back. Without it, pigeon shows an offer for the next\n" +
+			"guest; paste that guest's answer here, among your lines, and the next offer\n" +
+			"follows. The guests connect to each other directly, their offers and answers\n" +
+			"carried through this computer; two that cannot reach each other talk through\n" +
+			"it. Each line typed goes to every member; Ctrl-D or /quit ends the room for\n" +
+			"everyone. A room holds 8 members (see doc/rooms.md).\n\n" +
+			"   pigeon room --open --name ann        (the host)\n" +
+			"   pigeon join --name bob OFFER         (each guest)",
+		Flags: append(sessionFlags(), openFlag(), nameFlag()),
+		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return usageErrorf("room takes no arguments (got %q)", c.Args().First())
+			}
+			if c.IsSet("in") {
+				return usageErrorf("a room reads each guest's answer among the lines typed: leave out --in")
+			}
+			if c.IsSet("out") && !c.Bool("open") {
+				return usageErrorf("a room shows a fresh offer for each guest: --out needs --open, whose one offer serves them all")
+			}
+			if c.String("format") == "json" {
+				return usageErrorf("a room's guests join with pigeon: leave out --format json (the browser page cannot join a room)")
+			}
+			if err := checkOpen(c); err != nil {
+				return err
+			}
+			name, err := roomName(c)
+			if err != nil {
+				return err
+			}
+			ss := newSession(c, s)
+			defer ss.close()
+			return runRoomHost(ss, name)
+		},
+	}
+}
+
+// roomOutput is where a room's lines and messages go: at a terminal, the
+// console, above the line being typed.
+func roomOutput(ss *session) (out, errOut io.Writer) {
+	if ss.console != nil {
+		return ss.console, ss.s.errOut
+	}
+	return ss.s.out, ss.s.errOut
+}
+
+// wholeLines joins the fragments of each line read.
+func wholeLines(frags <-chan chat.Fragment) <-chan string {
+	out := make(chan string, cap(frags))
+	go func() {
+		defer close(out)
+		var sb strings.Builder
+		for f := range frags {
+			sb.WriteString(f.Text)
+			if !f.More {
+				out <- sb.String()
+				sb.Reset()
+			}
+		}
+	}()
+	return out
+}
+
+// printEvent tells the person what happened in the room.
+func printEvent(ss *session, e room.Event) {
+	out, errOut := roomOutput(ss)
+	switch e.Kind {
+	case room.Line:
+		fmt.Fprintf(out, "%s: %s\n", e.Member.Name, e.Text)
+	case room.Joined:
+		fmt.Fprintf(errOut, "pigeon: %s joined the room\n", e.Member.Name)
+	case room.Left:
+		fmt.Fprintf(errOut, "pigeon: %s left the room\n", e.Member.Name)
+	case room.Direct:
+		fmt.Fprintf(errOut, "pigeon: connected directly to %s: %s\n", e.Member.Name, e.Path)
+	case room.Relayed:
+		fmt.Fprintf(errOut, "pigeon: %s is not reachable directly (%s): lines to and from %s go through the host\n", e.Member.Name, e.Text, e.Member.Name)
+	}
+}
+
+// runRoomHost hosts the room until the person leaves it.
+func runRoomHost(ss *session, name string) error {
+	ctx := ss.c.Context
+	opts, err := sessionOptions(ss.c, ss.s)
+	if err != nil {
+		return err
+	}
+	lines := wholeLines(ss.readLines())
+	h := room.NewHost(name, func(e room.Event) { printEvent(ss, e) })
+	_, errOut := roomOutput(ss)
+	admit := func(p *peer.Peer) {
+		m, err := h.Admit(ctx, p)
+		if err != nil {
+			if errors.Is(err, peer.ErrRoomFull) {
+				fmt.Fprintf(errOut, "pigeon: a guest was turned away: the room holds %d members\n", room.MaxMembers)
+			} else if ctx.Err() == nil {
+				fmt.Fprintf(errOut, "pigeon: a guest did not join: %v\n", err)
+			}
+			return
+		}
+		path := ""
+		if pa, err := p.Path(); err == nil {
+			path = ", " + pa.String()
+		}
+		fmt.Fprintf(errOut, "pigeon: %s's connection: verification code %s%s\n", m.Name, p.VerificationCode(), path)
+	}
+
+	// accept is where an answer pasted among the lines goes: nil with
+	// an open offer, which needs none.
+	var (
+		mu      sync.Mutex
+		pending *peer.Peer
+	)
+	if ss.c.Bool("open") {
+		opts.OnJoinRefused = func(r peer.JoinRefusal) {
+			why := "the room is full"
+			if r.Expired {
+				why = "the offer has expired"
+			}
+			fmt.Fprintf(errOut, "pigeon: someone with the room's offer was turned away (%s): %s\n", r.From, why)
+		}
+		offer, err := peer.OfferRoom(ctx, opts, room.MaxMembers-1)
+		if err != nil {
+			return err
+		}
+		defer offer.Close()
+		h.OnLeave = func() { offer.Admit(1) }
+		text, err := offer.Local().Encode()
+		if err != nil {
+			return err
+		}
+		intro := fmt.Sprintf("Open room offer, good until %s; on each guest's computer run `pigeon join` with it: on the same network it connects with nothing carried back",
+			offer.Local().Open.Expires.Local().Format("15:04"))
+		if err := showText(ss.s, ss.c, text, intro); err != nil {
+			return err
+		}
+		go func() {
+			for p := range offer.Guests() {
+				go admit(p)
+			}
+		}()
+	} else {
+		var next func(n int) error
+		next = func(n int) error {
+			p, err := peer.Offer(ctx, opts, sdpcodec.AppRoom)
+			if err != nil {
+				return err
+			}
+			text, err := p.Local().Encode()
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			pending = p
+			mu.Unlock()
+			if err := showText(ss.s, ss.c, text, fmt.Sprintf("Offer for guest %d; on that guest's computer run `pigeon join` with it, then paste its answer here", n)); err != nil {
+				return err
+			}
+			go func() {
+				select {
+				case <-p.Opened():
+				case <-p.Done():
+					return
+				}
+				admit(p)
+				if err := next(n + 1); err != nil && ctx.Err() == nil {
+					fmt.Fprintf(errOut, "pigeon: error: making the next offer: %v\n", err)
+				}
+			}()
+			return nil
+		}
+		if err := next(1); err != nil {
+			return err
+		}
+	}
+	if ss.interactive {
+		fmt.Fprintln(errOut, "pigeon: type a line and press Enter to send it to the room; Ctrl-D or /quit ends the room for everyone")
+	}
+	for line := range lines {
+		if line == chat.Quit {
+			break
+		}
+		if b, err := sdpcodec.Parse(line); err == nil && strings.HasPrefix(sdpcodec.Clean(line), sdpcodec.Prefix) {
+			mu.Lock()
+			p := pending
+			mu.Unlock()
+			switch {
+			case p == nil:
+				fmt.Fprintln(errOut, "pigeon: that is a blob, not sent: an open room needs no answers")
+			case b.Kind != sdpcodec.Answer:
+				fmt.Fprintf(errOut, "pigeon: that is %s, not sent: paste the answer of the guest the offer shown last was for\n", article(b.Kind))
+			default:
+				if err := p.Accept(b); err != nil {
+					msg, _ := explain(err)
+					if errors.Is(err, peer.ErrOtherOffer) {
+						msg = "this answer is to another offer (an earlier guest's, or another room's)"
+					}
+					fmt.Fprintf(errOut, "pigeon: that answer was not applied: %s; paste the answer to the offer shown last\n", msg)
+				} else {
+					fmt.Fprintln(errOut, "pigeon: connecting the guest ...")
+				}
+			}
+			continue
+		}
+		h.Say(line)
+	}
+	h.Close("the host left the room")
+	fmt.Fprintln(errOut, "pigeon: the room is closed")
+	return nil
+}
+
+// article names a kind of blob with its article.
+func article(k sdpcodec.Kind) string {
+	if k == sdpcodec.Offer || k == sdpcodec.Answer {
+		return "an " + k.String()
+	}
+	return "a " + k.String()
+}
+
+// runRoomGuest runs a room we joined, until we leave or it ends.
+func runRoomGuest(ss *session) error {
+	name, err := roomName(ss.c)
+	if err != nil {
+		return err
+	}
+	if _, err := ss.connect(); err != nil {
+		return err
+	}
+	opts, err := sessionOptions(ss.c, ss.s)
+	if err != nil {
+		return err
+	}
+	lines := wholeLines(ss.readLines())
+	ended := make(chan room.Event, 1)
+	g, err := room.Join(ss.c.Context, ss.p, name, opts, func(e room.Event) {
+		if e.Kind == room.Ended {
+			ended <- e
+			return
+		}
+		printEvent(ss, e)
+	})
+	if err != nil {
+		return err
+	}
+	_, errOut := roomOutput(ss)
+	var names []string
+	for _, m := range g.Members() {
+		names = append(names, m.Name)
+	}
+	fmt.Fprintf(errOut, "pigeon: you are in %s's room as %s, with %s\n", g.RoomName(), name, strings.Join(names, ", "))
+	if ss.interactive {
+		fmt.Fprintln(errOut, "pigeon: type a line and press Enter to send it to the room; Ctrl-D or /quit leaves it")
+	}
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok || line == chat.Quit {
+				g.Leave()
+				fmt.Fprintln(errOut, "pigeon: you left the room")
+				return nil
+			}
+			g.Say(line)
+		case e := <-ended:
+			if e.Err != nil {
+				return e.Err
+			}
+			fmt.Fprintf(errOut, "pigeon: the room is over: %s\n", e.Text)
+			return nil
+		case <-ss.c.Context.Done():
+			g.Leave()
+			return ss.c.Context.Err()
+		}
+	}
+}
+
