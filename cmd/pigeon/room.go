@@ -320,4 +320,3 @@ func runRoomGuest(ss *session) error {
 		}
 	}
 }
-
