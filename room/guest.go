@@ -183,7 +183,7 @@ func (g *Guest) serve(ms <-chan msg) {
 			delete(g.started, m.ID)
 			g.mu.Unlock()
 			if pr != nil {
-				g.closePair(pr)
+				g.closePair(pr, false)
 			}
 			g.in.forget(m.ID)
 			if ok {
@@ -214,7 +214,7 @@ func (g *Guest) end(err error, why string) {
 	g.mu.Unlock()
 	g.cancel()
 	for _, pr := range pairs {
-		g.closePair(pr)
+		g.closePair(pr, true)
 	}
 	_ = g.hostP.Close()
 	if errors.Is(err, ErrHostLost) {
@@ -248,7 +248,7 @@ func (g *Guest) Leave() {
 	var wg sync.WaitGroup
 	for _, pr := range pairs {
 		wg.Add(1)
-		go func() { defer wg.Done(); g.closePair(pr) }()
+		go func() { defer wg.Done(); g.closePair(pr, true) }()
 	}
 	wg.Wait()
 	_ = g.hostP.Close()
@@ -417,15 +417,20 @@ func (g *Guest) await(id int, pr *pair, p *peer.Peer) {
 		path = pa.String()
 	}
 	g.events(Event{Kind: Direct, Member: mem, Path: path})
+	bye := false
 	for m := range l.messages() {
-		if m.T == tLine {
+		switch m.T {
+		case tLine:
 			m.From = id
 			g.deliver(m)
+		case tBye:
+			bye = true
 		}
 	}
 	// The link ended: lines sent over it lately go again through the
 	// host (those that arrived are dropped as seen), and from now on all
-	// do, until a new negotiation.
+	// do, until a new negotiation. After a bye the other guest is
+	// leaving, as the host will say: nothing to send again, or tell.
 	g.mu.Lock()
 	if pr.link != l {
 		g.mu.Unlock()
@@ -435,7 +440,7 @@ func (g *Guest) await(id int, pr *pair, p *peer.Peer) {
 	pr.p, pr.link, pr.sent = nil, nil, nil
 	ended := g.ended
 	g.mu.Unlock()
-	if ended {
+	if ended || bye {
 		return
 	}
 	for _, m := range resend {
@@ -449,9 +454,15 @@ func (g *Guest) await(id int, pr *pair, p *peer.Peer) {
 	g.events(Event{Kind: Relayed, Member: mem, Text: "the direct connection ended"})
 }
 
-// closePair closes the pair's connections.
-func (g *Guest) closePair(pr *pair) {
+// closePair closes the pair's connections; with bye, it first tells the
+// other guest over the direct link that we are leaving.
+func (g *Guest) closePair(pr *pair, bye bool) {
 	g.mu.Lock()
+	if l := pr.link; bye && l != nil {
+		g.mu.Unlock()
+		_ = l.send(msg{T: tBye})
+		g.mu.Lock()
+	}
 	ps := []*peer.Peer{pr.offer, pr.answer, pr.p}
 	pr.offer, pr.answer, pr.p, pr.link = nil, nil, nil, nil
 	pr.attempt++ // what is under way is not current any more

@@ -37,6 +37,7 @@ const (
 	tSignal  = "signal"  // an offer or answer between two guests, through the host
 	tEnd     = "end"     // host to guests: the room is over
 	tFull    = "full"    // host to a guest: no room for it
+	tBye     = "bye"     // a guest to another, directly: it is leaving
 )
 
 // msg is one message on a connection of the room, as JSON.

@@ -33,6 +33,13 @@ func (r *recorder) add(e Event) {
 	}
 }
 
+// all are the events so far.
+func (r *recorder) all() []Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Event(nil), r.events...)
+}
+
 // lines are the lines heard, "name: text".
 func (r *recorder) lines() []string {
 	r.mu.Lock()
@@ -283,6 +290,15 @@ func TestRoomLeave(t *testing.T) {
 			}
 			return false
 		})
+	}
+	// A guest leaving, or the room ending, closes direct links: that is
+	// a leave, not a link that failed.
+	for i := range 2 {
+		for _, e := range tr.evs[i].all() {
+			if e.Kind == Relayed {
+				t.Errorf("%s: %s said to go through the host (%s) as the room emptied", tr.guests[i].Me().Name, e.Member.Name, e.Text)
+			}
+		}
 	}
 }
 

@@ -1,0 +1,268 @@
+package main
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"pigeon/internal/netlab"
+)
+
+// member is one pigeon in a room scenario: the host or a guest.
+type member struct {
+	name string
+	proc *netlab.Proc
+	said []string // the lines it typed, in order
+}
+
+// say types lines into m, and remembers them.
+func (m *member) say(t *testing.T, lines ...string) {
+	t.Helper()
+	for _, l := range lines {
+		write(t, m.proc, l+"\n")
+		m.said = append(m.said, l)
+	}
+}
+
+// directTo matches a guest's report of a direct connection to name.
+func directTo(name string) *regexp.Regexp {
+	return regexp.MustCompile(`^pigeon: connected directly to ` + regexp.QuoteMeta(name) + `: host \S+ <-> host \S+ over udp`)
+}
+
+// heardOnce checks that every member printed every other member's lines
+// exactly once each, in the order they were typed, and none of its own.
+// It first waits for each one's last line: a line on its way is not lost.
+func heardOnce(t *testing.T, members []*member) {
+	t.Helper()
+	for _, m := range members {
+		for _, o := range members {
+			if o != m && len(o.said) > 0 {
+				last := o.name + ": " + o.said[len(o.said)-1]
+				if _, _, ok := m.proc.WaitStdout(regexp.MustCompile(`^`+regexp.QuoteMeta(last)+`$`), 20*time.Second); !ok {
+					t.Fatalf("%s never printed %q; it printed:\n%s\nand said:\n%s", m.name, last, m.proc.Stdout(), m.proc.Stderr())
+				}
+			}
+		}
+	}
+	for _, m := range members {
+		got := strings.Split(strings.TrimSuffix(m.proc.Stdout(), "\n"), "\n")
+		for _, o := range members {
+			var heard []string
+			for _, line := range got {
+				if text, ok := strings.CutPrefix(line, o.name+": "); ok {
+					heard = append(heard, text)
+				}
+			}
+			want := o.said
+			if o == m {
+				want = nil
+			}
+			if !slices.Equal(heard, want) {
+				t.Errorf("%s printed %q from %s, want %q", m.name, heard, o.name, want)
+			}
+		}
+	}
+}
+
+// TestNetworkRoom runs `pigeon room` with real pigeons in network
+// namespaces: a host and three guests.
+func TestNetworkRoom(t *testing.T) {
+	// A host and three guests on a LAN with an open room offer: each
+	// guest joins with the offer alone; the guests connect to each other
+	// directly; every line reaches the other three exactly once, in
+	// order; a guest that leaves is announced and the others go on; the
+	// host leaving ends the room, everyone exiting 0.
+	t.Run("room-lan", func(t *testing.T) {
+		t.Parallel()
+		lab := newLab(t)
+		lan := lab.LAN("lan", "192.168.30.0/24")
+		hosts := make([]*netlab.Host, 4)
+		for i := range hosts {
+			hosts[i] = lab.Host(fmt.Sprintf("m%d", i))
+			lan.Attach(hosts[i], "eth0")
+		}
+		offer := filepath.Join(t.TempDir(), "offer")
+		host := &member{name: "ann", proc: hosts[0].Start(90*time.Second, pigeonPath(t), "room", "--open", "--name", "ann", "--out", offer)}
+		waitFile(t, offer, 20*time.Second)
+		members := []*member{host}
+		for i, name := range []string{"bob", "cat", "dan"} {
+			g := &member{name: name, proc: hosts[i+1].Start(90*time.Second, pigeonPath(t), "join", "--in", offer, "--name", name)}
+			members = append(members, g)
+			waitLine(t, name, g.proc, regexp.MustCompile(`^pigeon: you are in ann's room as `+name+`, with `))
+			waitLine(t, "the host", host.proc, regexp.MustCompile(`^pigeon: `+name+` joined the room$`))
+		}
+		defer func() {
+			if t.Failed() {
+				for _, m := range members {
+					t.Logf("%s's stderr:\n%s", m.name, m.proc.Stderr())
+				}
+			}
+		}()
+		// Every guest connects directly to the two others.
+		meshed := time.Duration(0)
+		for _, g := range members[1:] {
+			for _, o := range members[1:] {
+				if o == g {
+					continue
+				}
+				_, at, ok := g.proc.WaitStderr(directTo(o.name), 20*time.Second)
+				if !ok {
+					t.Fatalf("%s never connected directly to %s:\n%s", g.name, o.name, g.proc.Stderr())
+				}
+				meshed = max(meshed, g.proc.Started.Add(at).Sub(host.proc.Started))
+			}
+		}
+		t.Logf("host start to four members meshed: %s", meshed.Round(time.Millisecond))
+
+		for _, m := range members {
+			m.say(t, "one from "+m.name, "two from "+m.name, "three from "+m.name)
+		}
+		heardOnce(t, members)
+
+		// dan leaves: the others are told, and go on without him.
+		dan := members[3]
+		dan.proc.Stdin.Close()
+		exits(t, "dan", dan.proc, 0)
+		waitLine(t, "dan", dan.proc, regexp.MustCompile(`^pigeon: you left the room$`))
+		for _, m := range members[:3] {
+			waitLine(t, m.name, m.proc, regexp.MustCompile(`^pigeon: dan left the room$`))
+		}
+		dan.said = nil
+		members = members[:3]
+		for _, m := range members {
+			m.said = nil
+		}
+		members[1].say(t, "dan has gone")
+		members[0].say(t, "so he has")
+		for _, m := range members {
+			for _, o := range members {
+				if o != m && len(o.said) > 0 {
+					arrives(t, m.proc, o.name+": "+o.said[0])
+				}
+			}
+		}
+
+		// The host leaves: the room is over for everyone.
+		host.proc.Stdin.Close()
+		exits(t, "the host", host.proc, 0)
+		for _, g := range members[1:] {
+			exits(t, g.name, g.proc, 0)
+			waitLine(t, g.name, g.proc, regexp.MustCompile(`^pigeon: the room is over: the host left the room$`))
+		}
+		for _, m := range append(members, dan) {
+			if strings.Contains(m.proc.Stderr(), "error") {
+				t.Errorf("%s reported an error:\n%s", m.name, m.proc.Stderr())
+			}
+			// Leaving closes direct links, which is no failure of theirs.
+			if strings.Contains(m.proc.Stderr(), "go through the host") {
+				t.Errorf("%s relays through the host on a LAN:\n%s", m.name, m.proc.Stderr())
+			}
+		}
+	})
+
+	// The host on a public segment shows an offer for each guest and
+	// reads its answer. bob and cat are behind one home router, dan
+	// behind a symmetric NAT: bob and cat connect directly, dan reaches
+	// the host but neither of them, so his lines and theirs go through
+	// the host, each still once.
+	t.Run("room-nat", func(t *testing.T) {
+		t.Parallel()
+		lab := newLab(t)
+		public := lab.LAN("public", "203.0.113.0/24")
+		server, hostNS := lab.Host("stun"), lab.Host("ann")
+		serverAddr := public.Attach(server, "eth0").Addr
+		public.Attach(hostNS, "eth0")
+		server.StartTURN(netip.AddrPortFrom(serverAddr, turnPort), turnUser, turnPass)
+		stun := "stun:" + netip.AddrPortFrom(serverAddr, turnPort).String()
+		home, far := lab.LAN("home", "10.0.1.0/24"), lab.LAN("far", "10.0.2.0/24")
+		homeRouter := lab.Router("home-router", public, home, netlab.EndpointIndependent)
+		farRouter := lab.Router("far-router", public, far, netlab.Symmetric)
+		guests := map[string]*netlab.Host{}
+		for _, g := range []struct {
+			name   string
+			lan    *netlab.LAN
+			router *netlab.Router
+		}{{"bob", home, homeRouter}, {"cat", home, homeRouter}, {"dan", far, farRouter}} {
+			h := lab.Host(g.name)
+			g.lan.Attach(h, "eth0")
+			h.DefaultRoute(g.router.LAN.Addr)
+			guests[g.name] = h
+		}
+
+		host := &member{name: "ann", proc: hostNS.Start(90*time.Second, pigeonPath(t), "room", "--name", "ann", "--stun", stun)}
+		members := []*member{host}
+		defer func() {
+			if t.Failed() {
+				for _, m := range members {
+					t.Logf("%s's stderr:\n%s", m.name, m.proc.Stderr())
+				}
+			}
+		}()
+		dir := t.TempDir()
+		for i, name := range []string{"bob", "cat", "dan"} {
+			offer, answer := filepath.Join(dir, name+".offer"), filepath.Join(dir, name+".answer")
+			text := shownOffer(t, host.proc, i+1)
+			if err := os.WriteFile(offer, []byte(text+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			g := &member{name: name, proc: guests[name].Start(90*time.Second, pigeonPath(t), "join", "--in", offer, "--out", answer, "--name", name, "--stun", stun)}
+			members = append(members, g)
+			waitFile(t, answer, 20*time.Second)
+			data, err := os.ReadFile(answer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			write(t, host.proc, string(data))
+			waitLine(t, name, g.proc, regexp.MustCompile(`^pigeon: you are in ann's room as `+name+`, with `))
+			waitLine(t, "the host", host.proc, regexp.MustCompile(`^pigeon: `+name+` joined the room$`))
+		}
+		bob, cat, dan := members[1], members[2], members[3]
+		waitLine(t, "bob", bob.proc, directTo("cat"))
+		waitLine(t, "cat", cat.proc, directTo("bob"))
+		for _, pair := range [][2]*member{{bob, dan}, {cat, dan}, {dan, bob}, {dan, cat}} {
+			re := regexp.MustCompile(`^pigeon: ` + pair[1].name + ` is not reachable directly \(.*\): lines to and from ` + pair[1].name + ` go through the host$`)
+			if _, _, ok := pair[0].proc.WaitStderr(re, 30*time.Second); !ok {
+				t.Fatalf("%s never said %s goes through the host:\n%s", pair[0].name, pair[1].name, pair[0].proc.Stderr())
+			}
+		}
+		if directTo("dan").MatchString(bob.proc.Stderr()) || strings.Contains(dan.proc.Stderr(), "connected directly") {
+			t.Errorf("dan connected directly across the NATs:\n%s", dan.proc.Stderr())
+		}
+		for _, m := range members {
+			m.say(t, "one from "+m.name, "two from "+m.name)
+		}
+		heardOnce(t, members)
+
+		host.proc.Stdin.Close()
+		exits(t, "the host", host.proc, 0)
+		for _, g := range members[1:] {
+			exits(t, g.name, g.proc, 0)
+			waitLine(t, g.name, g.proc, regexp.MustCompile(`^pigeon: the room is over: the host left the room$`))
+		}
+	})
+}
+
+// shownOffer waits for the host's offer for guest n and returns it.
+func shownOffer(t *testing.T, host *netlab.Proc, n int) string {
+	t.Helper()
+	intro := regexp.MustCompile(fmt.Sprintf(`^Offer for guest %d; `, n))
+	waitLine(t, "the host", host, intro)
+	lines := strings.Split(host.Stderr(), "\n")
+	for i, l := range lines {
+		if intro.MatchString(l) {
+			for _, next := range lines[i+1:] {
+				if next = strings.TrimSpace(next); next != "" {
+					return next
+				}
+			}
+		}
+	}
+	t.Fatalf("the host showed no offer for guest %d:\n%s", n, host.Stderr())
+	return ""
+}
