@@ -108,7 +108,7 @@ func Join(ctx context.Context, hostP *peer.Peer, name string, opts peer.Options,
 	}
 	var mu sync.Mutex
 	g := &Guest{
-		me:    Member{ID: w.ID, Name: name},
+		me:    Member{ID: w.ID, Name: w.Name},
 		room:  w.Room,
 		opts:  opts,
 		host:  l,
@@ -123,6 +123,9 @@ func Join(ctx context.Context, hostP *peer.Peer, name string, opts peer.Options,
 		started: map[int]bool{},
 		in:      newInbox(),
 		done:    make(chan struct{}),
+	}
+	if g.me.Name == "" {
+		g.me.Name = name // a host that gave none
 	}
 	g.ctx, g.cancel = context.WithCancel(context.Background())
 	for _, m := range w.Members {

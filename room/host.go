@@ -44,6 +44,9 @@ type guest struct {
 // in it, one call at a time.
 func NewHost(name string, events func(Event)) *Host {
 	var mu sync.Mutex
+	if name = CleanName(name); name == "" {
+		name = "host"
+	}
 	return &Host{
 		name: name,
 		events: func(e Event) {
@@ -109,15 +112,15 @@ func (h *Host) Admit(ctx context.Context, p *peer.Peer) (Member, error) {
 		}
 		return Member{}, peer.ErrRoomFull
 	}
-	g := &guest{Member: Member{ID: h.nextID, Name: m.Name}, link: l, p: p}
-	h.nextID++
 	members := h.membersLocked()
+	g := &guest{Member: Member{ID: h.nextID, Name: uniqueName(m.Name, h.nextID, members)}, link: l, p: p}
+	h.nextID++
 	others := h.others(g.ID)
 	h.guests[g.ID] = g
 	h.mu.Unlock()
 
 	// The welcome goes first: the guest reads everything after it.
-	_ = l.send(msg{T: tWelcome, ID: g.ID, Room: h.name, Members: members})
+	_ = l.send(msg{T: tWelcome, ID: g.ID, Name: g.Name, Room: h.name, Members: members})
 	for _, o := range others {
 		_ = o.link.send(msg{T: tJoined, ID: g.ID, Name: g.Name})
 	}

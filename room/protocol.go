@@ -30,7 +30,7 @@ type Member struct {
 // Message types, in msg.T.
 const (
 	tHello   = "hello"   // guest to host, first: its name
-	tWelcome = "welcome" // host to guest: its ID, the room's members
+	tWelcome = "welcome" // host to guest: its ID and name, the room's members
 	tJoined  = "joined"  // host to guests: a member joined
 	tLeft    = "left"    // host to guests: a member left
 	tLine    = "line"    // a member's line, direct or through the host

@@ -94,6 +94,7 @@ type testRoom struct {
 	hostEv *recorder
 	guests []*Guest
 	evs    []*recorder
+	offer  *sdpcodec.Blob // the room's open offer, as carried
 }
 
 func openRoom(t *testing.T, ctx context.Context, names ...string) *testRoom {
@@ -118,6 +119,7 @@ func openRoom(t *testing.T, ctx context.Context, names ...string) *testRoom {
 		offer.Close()
 	})
 	blob := carry(t, offer.Local())
+	tr.offer = blob
 	for _, name := range names {
 		p, err := peer.Answer(ctx, opts, blob)
 		if err != nil {

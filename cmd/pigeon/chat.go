@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -160,23 +159,27 @@ func isOpen(ss *session) bool {
 	}
 }
 
-// formatLine shows a received line on a terminal: control characters that
-// could move the cursor or change colours are shown escaped.
+// formatLine shows a received line on a terminal.
 func formatLine(line []byte) []byte {
-	var b bytes.Buffer
-	b.WriteString("peer: ")
-	for len(line) > 0 {
-		r, n := utf8.DecodeRune(line)
+	return []byte("peer: " + shown(string(line)) + "\n")
+}
+
+// shown is text from the other side made safe for a terminal: control
+// characters that could move the cursor or change colours are shown
+// escaped, as are bytes that are not UTF-8.
+func shown(s string) string {
+	var b strings.Builder
+	for len(s) > 0 {
+		r, n := utf8.DecodeRuneInString(s)
 		switch {
 		case r == utf8.RuneError && n == 1:
-			fmt.Fprintf(&b, `\x%02x`, line[0])
+			fmt.Fprintf(&b, `\x%02x`, s[0])
 		case r != '\t' && unicode.IsControl(r):
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
-			b.Write(line[:n])
+			b.WriteString(s[:n])
 		}
-		line = line[n:]
+		s = s[n:]
 	}
-	b.WriteByte('\n')
-	return b.Bytes()
+	return b.String()
 }

@@ -32,6 +32,11 @@ func joinCommand(s *streams) *cli.Command {
 			if err := checkReceiveFlags(c); err != nil {
 				return err
 			}
+			if c.IsSet("name") {
+				if _, err := roomName(c); err != nil {
+					return err
+				}
+			}
 			var ln net.Listener
 			if c.IsSet("listen") {
 				var err error

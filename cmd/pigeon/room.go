@@ -7,7 +7,7 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"unicode"
+	"unicode/utf8"
 
 	"github.com/urfave/cli/v2"
 
@@ -16,9 +16,6 @@ import (
 	"pigeon/room"
 	"pigeon/sdpcodec"
 )
-
-// maxNameLen bounds a member's name in a room.
-const maxNameLen = 32
 
 // nameFlag is a member's name in a room.
 func nameFlag() cli.Flag {
@@ -35,8 +32,8 @@ func roomName(c *cli.Context) (string, error) {
 		}
 		name = host
 	}
-	if len(name) > maxNameLen || strings.IndexFunc(name, func(r rune) bool { return unicode.IsControl(r) }) >= 0 {
-		return "", usageErrorf("--name %q: a name in a room is up to %d characters, with no control characters", name, maxNameLen)
+	if utf8.RuneCountInString(name) > room.MaxNameLen || room.CleanName(name) != name {
+		return "", usageErrorf("--name %q: a name in a room is up to %d characters, with no control characters", name, room.MaxNameLen)
 	}
 	return name, nil
 }
@@ -112,17 +109,18 @@ func wholeLines(frags <-chan chat.Fragment) <-chan string {
 // printEvent tells the person what happened in the room.
 func printEvent(ss *session, e room.Event) {
 	out, errOut := roomOutput(ss)
+	name := shown(e.Member.Name)
 	switch e.Kind {
 	case room.Line:
-		fmt.Fprintf(out, "%s: %s\n", e.Member.Name, e.Text)
+		fmt.Fprintf(out, "%s: %s\n", name, shown(e.Text))
 	case room.Joined:
-		fmt.Fprintf(errOut, "pigeon: %s joined the room\n", e.Member.Name)
+		fmt.Fprintf(errOut, "pigeon: %s joined the room\n", name)
 	case room.Left:
-		fmt.Fprintf(errOut, "pigeon: %s left the room\n", e.Member.Name)
+		fmt.Fprintf(errOut, "pigeon: %s left the room\n", name)
 	case room.Direct:
-		fmt.Fprintf(errOut, "pigeon: connected directly to %s: %s\n", e.Member.Name, e.Path)
+		fmt.Fprintf(errOut, "pigeon: connected directly to %s: %s\n", name, e.Path)
 	case room.Relayed:
-		fmt.Fprintf(errOut, "pigeon: %s is not reachable directly (%s): lines to and from %s go through the host\n", e.Member.Name, e.Text, e.Member.Name)
+		fmt.Fprintf(errOut, "pigeon: %s is not reachable directly (%s): lines to and from %s go through the host\n", name, e.Text, name)
 	}
 }
 
@@ -293,9 +291,9 @@ func runRoomGuest(ss *session) error {
 	_, errOut := roomOutput(ss)
 	var names []string
 	for _, m := range g.Members() {
-		names = append(names, m.Name)
+		names = append(names, shown(m.Name))
 	}
-	fmt.Fprintf(errOut, "pigeon: you are in %s's room as %s, with %s\n", g.RoomName(), name, strings.Join(names, ", "))
+	fmt.Fprintf(errOut, "pigeon: you are in %s's room as %s, with %s\n", shown(g.RoomName()), shown(g.Me().Name), strings.Join(names, ", "))
 	if ss.interactive {
 		fmt.Fprintln(errOut, "pigeon: type a line and press Enter to send it to the room; Ctrl-D or /quit leaves it")
 	}
