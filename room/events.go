@@ -1,5 +1,7 @@
 package room
 
+import "pigeon/transfer"
+
 // EventKind says what happened in the room.
 type EventKind int
 
@@ -20,6 +22,16 @@ const (
 	// Ended: the room is over for us; Text says why, Err is set when it
 	// was not the host's choice.
 	Ended
+	// Offered: Member offers File to the room.
+	Offered
+	// Declined: Member does not want our File.
+	Declined
+	// Sending: Member asked for our File, which is on its way.
+	Sending
+	// Sent: our File reached Member whole (Stats), or did not (Err).
+	Sent
+	// Received: File from Member arrived whole (Stats), or did not (Err).
+	Received
 )
 
 // Event is something that happened in the room.
@@ -29,4 +41,6 @@ type Event struct {
 	Text   string
 	Path   string
 	Err    error
+	File   File
+	Stats  transfer.Stats
 }

@@ -10,6 +10,7 @@ import (
 
 	"pigeon/peer"
 	"pigeon/sdpcodec"
+	"pigeon/transfer"
 )
 
 // pairWait bounds how long two guests try to reach each other directly
@@ -50,6 +51,7 @@ type Guest struct {
 	seq     uint64
 	started map[int]bool
 	in      *inbox
+	files   *files
 	ended   bool
 	done    chan struct{}
 }
@@ -128,6 +130,10 @@ func Join(ctx context.Context, hostP *peer.Peer, name string, opts peer.Options,
 		g.me.Name = name // a host that gave none
 	}
 	g.ctx, g.cancel = context.WithCancel(context.Background())
+	g.files = newFiles(g.ctx, g.events, g.memberByID)
+	// The host opens channels to us only to carry another member's
+	// request for a file of ours.
+	go g.files.accept(hostP, -1, g.serveFile)
 	for _, m := range w.Members {
 		if m.ID == g.me.ID {
 			continue
@@ -196,6 +202,8 @@ func (g *Guest) serve(ms <-chan msg) {
 			g.deliver(m)
 		case tSignal:
 			g.signal(m.From, m.Blob)
+		case tDecline:
+			g.files.declined(m.From, m.File)
 		case tEnd:
 			g.end(ErrRoomOver, m.Why)
 			return
@@ -420,6 +428,7 @@ func (g *Guest) await(id int, pr *pair, p *peer.Peer) {
 		path = pa.String()
 	}
 	g.events(Event{Kind: Direct, Member: mem, Path: path})
+	go g.files.accept(p, id, g.serveFile)
 	bye := false
 	for m := range l.messages() {
 		switch m.T {
@@ -501,18 +510,70 @@ func (g *Guest) deliver(m msg) {
 	if !ok {
 		return
 	}
-	for _, text := range g.in.add(m) {
-		g.events(Event{Kind: Line, Member: from, Text: text})
+	for _, line := range g.in.add(m) {
+		g.events(g.files.lineEvent(from, line))
 	}
 }
 
 // Say sends our line to every other member: directly to the guests we
 // have a direct connection to, through the host to the others (and to
 // the host itself).
-func (g *Guest) Say(text string) {
+func (g *Guest) Say(text string) { g.say(msg{Text: text}) }
+
+// Offer offers entries (from [transfer.Scan]) to every other member, as
+// name: each can [Guest.Get] them, or [Guest.Decline].
+func (g *Guest) Offer(entries []transfer.Entry, name string) File {
+	g.mu.Lock()
+	var to []int
+	for id := range g.members {
+		to = append(to, id)
+	}
+	g.mu.Unlock()
+	file := g.files.put(entries, name, to)
+	g.say(msg{File: &file})
+	return file
+}
+
+// Get gets the file offered by from as id, on our direct connection to
+// it if there is one, else through the host. It returns at once; a
+// [Received] event tells of its arrival.
+func (g *Guest) Get(from, id int, opts transfer.ReceiveOptions) error {
+	file, ok := g.files.offer(from, id)
+	mem, known := g.memberByID(from)
+	if !ok || !known {
+		return ErrNoSuchFile
+	}
+	g.mu.Lock()
+	p := g.hostP
+	if pr := g.pairs[from]; pr != nil && pr.link != nil {
+		p = pr.p
+	}
+	g.mu.Unlock()
+	go g.files.fetch(p.OpenChannel, fileReq{Get: id, Of: from, By: g.me.ID}, mem, file, opts)
+	return nil
+}
+
+// Decline tells from that we do not want its file id.
+func (g *Guest) Decline(from, id int) error {
+	if _, ok := g.files.offer(from, id); !ok {
+		return ErrNoSuchFile
+	}
+	return g.host.send(msg{T: tDecline, To: []int{from}, File: &File{ID: id}})
+}
+
+// memberByID is the other member id, if it is in the room.
+func (g *Guest) memberByID(id int) (Member, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	m, ok := g.members[id]
+	return m, ok
+}
+
+// say sends line (its Text or its File) to every other member.
+func (g *Guest) say(line msg) {
 	g.mu.Lock()
 	g.seq++
-	relay := msg{T: tLine, From: g.me.ID, Seq: g.seq, Text: text, To: []int{HostID}}
+	relay := msg{T: tLine, From: g.me.ID, Seq: g.seq, Text: line.Text, File: line.File, To: []int{HostID}}
 	if !g.started[HostID] {
 		relay.Starts = append(relay.Starts, HostID)
 		g.started[HostID] = true
@@ -529,7 +590,7 @@ func (g *Guest) Say(text string) {
 		start := !g.started[id]
 		g.started[id] = true
 		if pr := g.pairs[id]; pr != nil && pr.link != nil {
-			m := msg{T: tLine, From: g.me.ID, Seq: g.seq, Text: text, Start: start}
+			m := msg{T: tLine, From: g.me.ID, Seq: g.seq, Text: line.Text, File: line.File, Start: start}
 			pr.sent = append(pr.sent, m)
 			if len(pr.sent) > resendLimit {
 				pr.sent = pr.sent[len(pr.sent)-resendLimit:]
@@ -560,4 +621,13 @@ func (g *Guest) Direct() []Member {
 		}
 	}
 	return out
+}
+
+// serveFile sends our file to the member that asked for it on ch.
+func (g *Guest) serveFile(ch *peer.Conn, req fileReq) {
+	if req.Of != g.me.ID {
+		_ = ch.Close()
+		return
+	}
+	g.files.serve(ch, req)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"pigeon/peer"
+	"pigeon/transfer"
 )
 
 // helloWait bounds how long a guest takes to say who it is.
@@ -23,6 +24,9 @@ type Host struct {
 	// OnLeave, if set, is called when a guest left (an open room makes
 	// room for another).
 	OnLeave func()
+	// hold, if set (by tests), may keep a signal from going on now: it
+	// returns true, and calls forward later.
+	hold func(m msg, forward func()) bool
 
 	mu      sync.Mutex
 	guests  map[int]*guest
@@ -30,7 +34,10 @@ type Host struct {
 	seq     uint64
 	started map[int]bool // members that have had our first line
 	in      *inbox
+	files   *files
 	closed  bool
+	ctx     context.Context
+	cancel  context.CancelFunc
 }
 
 // guest is a guest as the host knows it.
@@ -47,7 +54,7 @@ func NewHost(name string, events func(Event)) *Host {
 	if name = CleanName(name); name == "" {
 		name = "host"
 	}
-	return &Host{
+	h := &Host{
 		name: name,
 		events: func(e Event) {
 			mu.Lock()
@@ -59,6 +66,19 @@ func NewHost(name string, events func(Event)) *Host {
 		started: map[int]bool{},
 		in:      newInbox(),
 	}
+	h.ctx, h.cancel = context.WithCancel(context.Background())
+	h.files = newFiles(h.ctx, h.events, h.memberByID)
+	return h
+}
+
+// memberByID is guest id, if it is in the room.
+func (h *Host) memberByID(id int) (Member, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if g := h.guests[id]; g != nil {
+		return g.Member, true
+	}
+	return Member{}, false
 }
 
 // Members lists the room's members, the host first.
@@ -126,6 +146,7 @@ func (h *Host) Admit(ctx context.Context, p *peer.Peer) (Member, error) {
 	}
 	h.events(Event{Kind: Joined, Member: g.Member})
 	go h.serve(g, ms)
+	go h.files.accept(p, g.ID, h.fileRequest)
 	return g.Member, nil
 }
 
@@ -168,8 +189,12 @@ func (h *Host) handle(g *guest, m msg) {
 				_ = t.link.send(fwd)
 			}
 		}
-	case tSignal:
+	case tDecline:
 		if len(m.To) != 1 {
+			return
+		}
+		if m.To[0] == HostID {
+			h.files.declined(g.ID, m.File)
 			return
 		}
 		h.mu.Lock()
@@ -179,6 +204,26 @@ func (h *Host) handle(g *guest, m msg) {
 			fwd := m
 			fwd.To = nil
 			_ = t.link.send(fwd)
+		}
+	case tSignal:
+		if len(m.To) != 1 {
+			return
+		}
+		forward := func() {
+			h.mu.Lock()
+			t := h.guests[m.To[0]]
+			h.mu.Unlock()
+			if t != nil {
+				fwd := m
+				fwd.To = nil
+				_ = t.link.send(fwd)
+			}
+		}
+		h.mu.Lock()
+		hold := h.hold
+		h.mu.Unlock()
+		if hold == nil || !hold(m, forward) {
+			forward()
 		}
 	}
 }
@@ -191,8 +236,8 @@ func (h *Host) deliver(m msg) {
 	if !ok {
 		return
 	}
-	for _, text := range h.in.add(m) {
-		h.events(Event{Kind: Line, Member: from.Member, Text: text})
+	for _, line := range h.in.add(m) {
+		h.events(h.files.lineEvent(from.Member, line))
 	}
 }
 
@@ -223,7 +268,80 @@ func (h *Host) leave(g *guest) {
 }
 
 // Say sends the host's line to every guest.
-func (h *Host) Say(text string) {
+func (h *Host) Say(text string) { h.say(msg{Text: text}) }
+
+// Offer offers entries (from [transfer.Scan]) to every guest, as name.
+func (h *Host) Offer(entries []transfer.Entry, name string) File {
+	h.mu.Lock()
+	var to []int
+	for id := range h.guests {
+		to = append(to, id)
+	}
+	h.mu.Unlock()
+	file := h.files.put(entries, name, to)
+	h.say(msg{File: &file})
+	return file
+}
+
+// Get gets the file guest from offered as id, on the host's connection to
+// it. It returns at once; a [Received] event tells of its arrival.
+func (h *Host) Get(from, id int, opts transfer.ReceiveOptions) error {
+	file, ok := h.files.offer(from, id)
+	h.mu.Lock()
+	g := h.guests[from]
+	h.mu.Unlock()
+	if !ok || g == nil {
+		return ErrNoSuchFile
+	}
+	go h.files.fetch(g.p.OpenChannel, fileReq{Get: id, Of: from, By: HostID}, g.Member, file, opts)
+	return nil
+}
+
+// Decline tells guest from that the host does not want its file id.
+func (h *Host) Decline(from, id int) error {
+	h.mu.Lock()
+	g := h.guests[from]
+	h.mu.Unlock()
+	if _, ok := h.files.offer(from, id); !ok || g == nil {
+		return ErrNoSuchFile
+	}
+	return g.link.send(msg{T: tDecline, From: HostID, File: &File{ID: id}})
+}
+
+// fileRequest is a guest's request for a file: the host's own, which it
+// sends, or another guest's, to which it carries the request and then
+// the transfer's messages both ways.
+func (h *Host) fileRequest(ch *peer.Conn, req fileReq) {
+	if req.Of == HostID {
+		h.files.serve(ch, req)
+		return
+	}
+	h.mu.Lock()
+	g := h.guests[req.Of]
+	h.mu.Unlock()
+	if g == nil || req.Of == req.By {
+		_ = writeJSON(ch, fileReply{Why: "the sender is not in the room"})
+		ch.Flush(time.Second)
+		_ = ch.Close()
+		return
+	}
+	ctx, cancel := context.WithTimeout(h.ctx, fileWait)
+	to, err := g.p.OpenChannel(ctx)
+	cancel()
+	if err == nil {
+		err = writeJSON(to, req)
+	}
+	if err != nil {
+		_ = writeJSON(ch, fileReply{Why: "the host could not reach the sender: " + err.Error()})
+		ch.Flush(time.Second)
+		_ = ch.Close()
+		return
+	}
+	relayChannels(ch, to)
+}
+
+// say sends line (its Text or its File) to every guest.
+func (h *Host) say(line msg) {
 	h.mu.Lock()
 	h.seq++
 	seq := h.seq
@@ -238,12 +356,13 @@ func (h *Host) Say(text string) {
 	}
 	h.mu.Unlock()
 	for _, o := range outs {
-		_ = o.l.send(msg{T: tLine, From: HostID, Seq: seq, Start: o.start, Text: text})
+		_ = o.l.send(msg{T: tLine, From: HostID, Seq: seq, Start: o.start, Text: line.Text, File: line.File})
 	}
 }
 
 // Close ends the room for everyone: each guest is told why.
 func (h *Host) Close(why string) {
+	defer h.cancel()
 	h.mu.Lock()
 	h.closed = true
 	var gs []*guest

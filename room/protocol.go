@@ -38,6 +38,7 @@ const (
 	tEnd     = "end"     // host to guests: the room is over
 	tFull    = "full"    // host to a guest: no room for it
 	tBye     = "bye"     // a guest to another, directly: it is leaving
+	tDecline = "decline" // a member to a file's sender, through the host: not wanted
 )
 
 // msg is one message on a connection of the room, as JSON.
@@ -61,6 +62,9 @@ type msg struct {
 	Text   string `json:"text,omitempty"`
 	// Blob is a signal's pigeon blob (an offer or an answer).
 	Blob string `json:"blob,omitempty"`
+	// File is a line's file offer, instead of Text; or the offer a
+	// decline is of.
+	File *File `json:"file,omitempty"`
 	Why  string `json:"why,omitempty"`
 }
 
@@ -119,16 +123,16 @@ func (l *link) messages() <-chan msg {
 // direct link failed and its last lines were sent again).
 type inbox struct {
 	mu      sync.Mutex
-	next    map[int]uint64            // per sender: the next line to deliver, 0 before its first
-	pending map[int]map[uint64]string // per sender: lines that came early
+	next    map[int]uint64         // per sender: the next line to deliver, 0 before its first
+	pending map[int]map[uint64]msg // per sender: lines that came early
 }
 
 func newInbox() *inbox {
-	return &inbox{next: map[int]uint64{}, pending: map[int]map[uint64]string{}}
+	return &inbox{next: map[int]uint64{}, pending: map[int]map[uint64]msg{}}
 }
 
 // add takes line m and returns the lines of its sender now in order.
-func (in *inbox) add(m msg) []string {
+func (in *inbox) add(m msg) []msg {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	next := in.next[m.From]
@@ -140,18 +144,18 @@ func (in *inbox) add(m msg) []string {
 	}
 	p := in.pending[m.From]
 	if p == nil {
-		p = map[uint64]string{}
+		p = map[uint64]msg{}
 		in.pending[m.From] = p
 	}
-	p[m.Seq] = m.Text
-	var out []string
+	p[m.Seq] = m
+	var out []msg
 	for next != 0 {
-		text, ok := p[next]
+		line, ok := p[next]
 		if !ok {
 			break
 		}
 		delete(p, next)
-		out = append(out, text)
+		out = append(out, line)
 		next++
 	}
 	in.next[m.From] = next

@@ -118,21 +118,28 @@ func openRoom(t *testing.T, ctx context.Context, names ...string) *testRoom {
 		}
 		offer.Close()
 	})
-	blob := carry(t, offer.Local())
-	tr.offer = blob
+	tr.offer = carry(t, offer.Local())
 	for _, name := range names {
-		p, err := peer.Answer(ctx, opts, blob)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ev := newRecorder()
-		g, err := Join(ctx, p, name, opts, ev.add)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		tr.guests, tr.evs = append(tr.guests, g), append(tr.evs, ev)
+		openRoomGuest(t, ctx, tr, name)
 	}
 	return tr
+}
+
+// openRoomGuest has name join tr, and returns its index in tr.guests.
+func openRoomGuest(t *testing.T, ctx context.Context, tr *testRoom, name string) int {
+	t.Helper()
+	opts := peer.Options{Loopback: true}
+	p, err := peer.Answer(ctx, opts, tr.offer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := newRecorder()
+	g, err := Join(ctx, p, name, opts, ev.add)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	tr.guests, tr.evs = append(tr.guests, g), append(tr.evs, ev)
+	return len(tr.guests) - 1
 }
 
 // meshed waits until every guest has a direct connection to every other.
@@ -199,13 +206,33 @@ func TestRoomMesh(t *testing.T) {
 }
 
 // TestRoomGlare: every guest negotiates again with every other at once,
-// so the offers cross on every pair; each pair settles on one new direct
-// connection (the polite side yields) and lines go on.
+// so the offers cross on every pair (the host holds them until all six
+// are made); each pair settles on one new direct connection (the polite
+// side yields) and lines go on.
 func TestRoomGlare(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	tr := openRoom(t, ctx, "ann", "bob", "cat")
 	tr.meshed(t)
+	var (
+		heldMu sync.Mutex
+		held   []func()
+	)
+	tr.host.mu.Lock()
+	tr.host.hold = func(m msg, forward func()) bool {
+		if b, err := sdpcodec.Parse(m.Blob); err != nil || b.Kind != sdpcodec.Offer {
+			return false
+		}
+		heldMu.Lock()
+		defer heldMu.Unlock()
+		if held = append(held, forward); len(held) == 6 {
+			for _, f := range held {
+				go f()
+			}
+		}
+		return true
+	}
+	tr.host.mu.Unlock()
 	before := map[*Guest]int{}
 	count := func(g *Guest, es []Event) int {
 		n := 0
