@@ -64,7 +64,7 @@ type msg struct {
 	Blob string `json:"blob,omitempty"`
 	// File is a line's file offer, instead of Text; or the offer a
 	// decline is of.
-	File *File `json:"file,omitempty"`
+	File *File  `json:"file,omitempty"`
 	Why  string `json:"why,omitempty"`
 }
 
