@@ -48,12 +48,17 @@ func roomCommand(s *streams) *cli.Command {
 			"guest; paste that guest's answer here, among your lines, and the next offer\n" +
 			"follows. The guests connect to each other directly, their offers and answers\n" +
 			"carried through this computer; two that cannot reach each other talk through\n" +
-			"it. Each line typed goes to every member; Ctrl-D or /quit ends the room for\n" +
-			"everyone. A room holds 8 members (see doc/rooms.md).\n\n" +
+			"it. Each line typed goes to every member; /send PATH offers files or a folder\n" +
+			"to them all, each of whom saves it (/get N, into --dir) or declines it\n" +
+			"(/no N). Ctrl-D or /quit ends the room for everyone. A room holds 8 members\n" +
+			"(see doc/rooms.md).\n\n" +
 			"   pigeon room --open --name ann        (the host)\n" +
 			"   pigeon join --name bob OFFER         (each guest)",
-		Flags: append(sessionFlags(), openFlag(), nameFlag()),
+		Flags: append(append(sessionFlags(), receiveFlags()...), openFlag(), nameFlag()),
 		Action: func(c *cli.Context) error {
+			if err := checkReceiveFlags(c); err != nil {
+				return err
+			}
 			if c.Args().Present() {
 				return usageErrorf("room takes no arguments (got %q)", c.Args().First())
 			}
@@ -106,24 +111,6 @@ func wholeLines(frags <-chan chat.Fragment) <-chan string {
 	return out
 }
 
-// printEvent tells the person what happened in the room.
-func printEvent(ss *session, e room.Event) {
-	out, errOut := roomOutput(ss)
-	name := shown(e.Member.Name)
-	switch e.Kind {
-	case room.Line:
-		fmt.Fprintf(out, "%s: %s\n", name, shown(e.Text))
-	case room.Joined:
-		fmt.Fprintf(errOut, "pigeon: %s joined the room\n", name)
-	case room.Left:
-		fmt.Fprintf(errOut, "pigeon: %s left the room\n", name)
-	case room.Direct:
-		fmt.Fprintf(errOut, "pigeon: connected directly to %s: %s\n", name, e.Path)
-	case room.Relayed:
-		fmt.Fprintf(errOut, "pigeon: %s is not reachable directly (%s): lines to and from %s go through the host\n", name, e.Text, name)
-	}
-}
-
 // runRoomHost hosts the room until the person leaves it.
 func runRoomHost(ss *session, name string) error {
 	ctx := ss.c.Context
@@ -131,8 +118,14 @@ func runRoomHost(ss *session, name string) error {
 	if err != nil {
 		return err
 	}
+	con, err := newRoomConsole(ss)
+	if err != nil {
+		return err
+	}
+	defer con.close()
 	lines := wholeLines(ss.readLines())
-	h := room.NewHost(name, func(e room.Event) { printEvent(ss, e) })
+	h := room.NewHost(name, con.event)
+	con.start(h)
 	_, errOut := roomOutput(ss)
 	admit := func(p *peer.Peer) {
 		m, err := h.Admit(ctx, p)
@@ -220,7 +213,7 @@ func runRoomHost(ss *session, name string) error {
 		}
 	}
 	if ss.interactive {
-		fmt.Fprintln(errOut, "pigeon: type a line and press Enter to send it to the room; Ctrl-D or /quit ends the room for everyone")
+		fmt.Fprintln(errOut, "pigeon: type a line and press Enter to send it to the room; "+roomHelp+" (and ends the room for everyone), as does Ctrl-D")
 	}
 	for line := range lines {
 		if line == chat.Quit {
@@ -248,7 +241,7 @@ func runRoomHost(ss *session, name string) error {
 			}
 			continue
 		}
-		h.Say(line)
+		con.line(line)
 	}
 	h.Close("the host left the room")
 	fmt.Fprintln(errOut, "pigeon: the room is closed")
@@ -276,6 +269,11 @@ func runRoomGuest(ss *session) error {
 	if err != nil {
 		return err
 	}
+	con, err := newRoomConsole(ss)
+	if err != nil {
+		return err
+	}
+	defer con.close()
 	lines := wholeLines(ss.readLines())
 	ended := make(chan room.Event, 1)
 	g, err := room.Join(ss.c.Context, ss.p, name, opts, func(e room.Event) {
@@ -283,11 +281,12 @@ func runRoomGuest(ss *session) error {
 			ended <- e
 			return
 		}
-		printEvent(ss, e)
+		con.event(e)
 	})
 	if err != nil {
 		return err
 	}
+	con.start(g)
 	_, errOut := roomOutput(ss)
 	var names []string
 	for _, m := range g.Members() {
@@ -295,7 +294,7 @@ func runRoomGuest(ss *session) error {
 	}
 	fmt.Fprintf(errOut, "pigeon: you are in %s's room as %s, with %s\n", shown(g.RoomName()), shown(g.Me().Name), strings.Join(names, ", "))
 	if ss.interactive {
-		fmt.Fprintln(errOut, "pigeon: type a line and press Enter to send it to the room; Ctrl-D or /quit leaves it")
+		fmt.Fprintln(errOut, "pigeon: type a line and press Enter to send it to the room; "+roomHelp+", as does Ctrl-D")
 	}
 	for {
 		select {
@@ -305,7 +304,7 @@ func runRoomGuest(ss *session) error {
 				fmt.Fprintln(errOut, "pigeon: you left the room")
 				return nil
 			}
-			g.Say(line)
+			con.line(line)
 		case e := <-ended:
 			if e.Err != nil {
 				return e.Err

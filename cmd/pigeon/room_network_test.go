@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"crypto/rand"
 	"fmt"
 	"net/netip"
 	"os"
@@ -19,6 +21,59 @@ type member struct {
 	name string
 	proc *netlab.Proc
 	said []string // the lines it typed, in order
+	dir  string   // its --dir, where files it gets go
+}
+
+// startMember starts pigeon with args in h, saving files in a folder
+// of its own.
+func startMember(t *testing.T, h *netlab.Host, name string, args ...string) *member {
+	t.Helper()
+	dir := t.TempDir()
+	return &member{name: name, dir: dir, proc: h.Start(90*time.Second, pigeonPath(t), append(args, "--name", name, "--dir", dir)...)}
+}
+
+// typed types a command (not a line the others see) into m.
+func (m *member) typed(t *testing.T, command string) {
+	t.Helper()
+	write(t, m.proc, command+"\n")
+}
+
+// says waits for m to print a line that matches re on standard error.
+func (m *member) says(t *testing.T, re string) {
+	t.Helper()
+	waitLine(t, m.name, m.proc, regexp.MustCompile(re))
+}
+
+// roomFiles writes a folder "photos" of files for a room to offer, and
+// returns its path and contents by path under the folder it is in.
+func roomFiles(t *testing.T, sizes map[string]int) (string, map[string][]byte) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "photos")
+	want := map[string][]byte{}
+	for name, size := range sizes {
+		data := make([]byte, size)
+		_, _ = rand.Read(data)
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		want[filepath.Join("photos", name)] = data
+	}
+	return dir, want
+}
+
+// hasFiles checks that m's --dir holds want, byte for byte.
+func (m *member) hasFiles(t *testing.T, want map[string][]byte) {
+	t.Helper()
+	for name, data := range want {
+		got, err := os.ReadFile(filepath.Join(m.dir, name))
+		if err != nil || !bytes.Equal(got, data) {
+			t.Errorf("%s: %s did not arrive whole (%v)", m.name, name, err)
+		}
+	}
 }
 
 // say types lines into m, and remembers them.
@@ -88,11 +143,15 @@ func TestNetworkRoom(t *testing.T) {
 			lan.Attach(hosts[i], "eth0")
 		}
 		offer := filepath.Join(t.TempDir(), "offer")
-		host := &member{name: "ann", proc: hosts[0].Start(90*time.Second, pigeonPath(t), "room", "--open", "--name", "ann", "--out", offer)}
+		host := startMember(t, hosts[0], "ann", "room", "--open", "--out", offer)
 		waitFile(t, offer, 20*time.Second)
 		members := []*member{host}
 		for i, name := range []string{"bob", "cat", "dan"} {
-			g := &member{name: name, proc: hosts[i+1].Start(90*time.Second, pigeonPath(t), "join", "--in", offer, "--name", name)}
+			args := []string{"join", "--in", offer}
+			if name == "bob" {
+				args = append(args, "--yes")
+			}
+			g := startMember(t, hosts[i+1], name, args...)
 			members = append(members, g)
 			waitLine(t, name, g.proc, regexp.MustCompile(`^pigeon: you are in ann's room as `+name+`, with `))
 			waitLine(t, "the host", host.proc, regexp.MustCompile(`^pigeon: `+name+` joined the room$`))
@@ -125,8 +184,44 @@ func TestNetworkRoom(t *testing.T) {
 		}
 		heardOnce(t, members)
 
+		// ann offers a folder: bob (--yes) gets it at once, cat types
+		// /get, dan /no; ann hears of each. Then bob offers one, which cat
+		// gets from him directly, and ann too.
+		bob, cat, dan := members[1], members[2], members[3]
+		src, want := roomFiles(t, map[string]int{"a.jpg": 2 << 20, "trip/b.jpg": 100 << 10})
+		host.typed(t, "/send "+src)
+		host.says(t, `^pigeon: you offered "photos/" \(2 files, 2\.1 MiB\) to the room$`)
+		for _, g := range []*member{cat, dan} {
+			g.says(t, `^pigeon: ann offers "photos/" \(2 files, 2\.1 MiB\): /get 1 saves it into \S+, /no 1 declines it$`)
+		}
+		cat.typed(t, "/get 1")
+		dan.typed(t, "/no 1")
+		for _, g := range []*member{bob, cat} {
+			g.says(t, `^pigeon: received "photos/" from ann: 2 files \(2\.1 MiB\) in .* into `)
+			g.hasFiles(t, want)
+			host.says(t, `^pigeon: "photos/" reached `+g.name+`: 2 files`)
+		}
+		host.says(t, `^pigeon: dan declined "photos/"$`)
+		if entries, _ := os.ReadDir(dan.dir); len(entries) != 0 {
+			t.Errorf("dan declined, and got %d entries", len(entries))
+		}
+		src2, want2 := roomFiles(t, map[string]int{"c.jpg": 300 << 10})
+		bob.typed(t, "/send "+src2)
+		cat.says(t, `^pigeon: bob offers "photos/" \(1 file, 300\.0 KiB\): /get 2 `)
+		cat.typed(t, "/get 2")
+		host.says(t, `^pigeon: bob offers "photos/" \(1 file, 300\.0 KiB\): /get 1 `)
+		host.typed(t, "/get")
+		for _, m := range []*member{cat, host} {
+			m.says(t, `^pigeon: received "photos/" from bob: 1 file`)
+			m.hasFiles(t, want2)
+		}
+		dan.says(t, `^pigeon: bob offers "photos/"`)
+		dan.typed(t, "/get 7")
+		dan.says(t, `^pigeon: no file offer 7: they are numbered 1 to 2 as they came$`)
+		dan.typed(t, "/sned photos")
+		dan.says(t, `^pigeon: /sned is no command here, not sent: `)
+
 		// dan leaves: the others are told, and go on without him.
-		dan := members[3]
 		dan.proc.Stdin.Close()
 		exits(t, "dan", dan.proc, 0)
 		waitLine(t, "dan", dan.proc, regexp.MustCompile(`^pigeon: you left the room$`))
@@ -195,7 +290,7 @@ func TestNetworkRoom(t *testing.T) {
 			guests[g.name] = h
 		}
 
-		host := &member{name: "ann", proc: hostNS.Start(90*time.Second, pigeonPath(t), "room", "--name", "ann", "--stun", stun)}
+		host := startMember(t, hostNS, "ann", "room", "--stun", stun)
 		members := []*member{host}
 		defer func() {
 			if t.Failed() {
@@ -211,7 +306,7 @@ func TestNetworkRoom(t *testing.T) {
 			if err := os.WriteFile(offer, []byte(text+"\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			g := &member{name: name, proc: guests[name].Start(90*time.Second, pigeonPath(t), "join", "--in", offer, "--out", answer, "--name", name, "--stun", stun)}
+			g := startMember(t, guests[name], name, "join", "--in", offer, "--out", answer, "--stun", stun)
 			members = append(members, g)
 			waitFile(t, answer, 20*time.Second)
 			data, err := os.ReadFile(answer)
@@ -238,6 +333,15 @@ func TestNetworkRoom(t *testing.T) {
 			m.say(t, "one from "+m.name, "two from "+m.name)
 		}
 		heardOnce(t, members)
+
+		// dan's file reaches bob through the host, which carries it.
+		src, want := roomFiles(t, map[string]int{"far.jpg": 1 << 20})
+		dan.typed(t, "/send "+src)
+		bob.says(t, `^pigeon: dan offers "photos/" \(1 file, 1\.0 MiB\): /get 1 `)
+		bob.typed(t, "/get 1")
+		bob.says(t, `^pigeon: received "photos/" from dan: 1 file`)
+		bob.hasFiles(t, want)
+		dan.says(t, `^pigeon: "photos/" reached bob: 1 file`)
 
 		host.proc.Stdin.Close()
 		exits(t, "the host", host.proc, 0)
