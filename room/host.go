@@ -12,8 +12,12 @@ import (
 	"pigeon/transfer"
 )
 
-// helloWait bounds how long a guest takes to say who it is.
+// helloWait bounds how long the host takes to welcome a guest.
 const helloWait = 10 * time.Second
+
+// admitWait bounds how long a connected guest takes to say who it is: its
+// person may first compare the verification code (pigeon join --verify).
+const admitWait = 3 * time.Minute
 
 // Host is the room's host: it admits guests, tells everyone who is in the
 // room, carries the guests' offers and answers to each other, and the
@@ -111,7 +115,7 @@ func (h *Host) Admit(ctx context.Context, p *peer.Peer) (Member, error) {
 	var m msg
 	select {
 	case m = <-ms:
-	case <-time.After(helloWait):
+	case <-time.After(admitWait):
 		_ = p.Close()
 		return Member{}, errors.New("the guest did not say who it is")
 	case <-p.Done():

@@ -68,6 +68,9 @@ func roomCommand(s *streams) *cli.Command {
 			if c.IsSet("out") && !c.Bool("open") {
 				return usageErrorf("a room shows a fresh offer for each guest: --out needs --open, whose one offer serves them all")
 			}
+			if c.Bool("verify") {
+				return usageErrorf("the host shows each guest's verification code as it joins, and asks nothing: leave out --verify (a guest's `pigeon join --verify` asks before entering)")
+			}
 			if c.String("format") == "json" {
 				return usageErrorf("a room's guests join with pigeon: leave out --format json (the browser page cannot join a room)")
 			}
@@ -127,21 +130,25 @@ func runRoomHost(ss *session, name string) error {
 	h := room.NewHost(name, con.event)
 	con.start(h)
 	_, errOut := roomOutput(ss)
+	// admit shows a guest's code once it connects (a guest with --verify
+	// compares it before it says its name), then takes it in.
 	admit := func(p *peer.Peer) {
-		m, err := h.Admit(ctx, p)
-		if err != nil {
-			if errors.Is(err, peer.ErrRoomFull) {
-				fmt.Fprintf(errOut, "pigeon: a guest was turned away: the room holds %d members\n", room.MaxMembers)
-			} else if ctx.Err() == nil {
-				fmt.Fprintf(errOut, "pigeon: a guest did not join: %v\n", err)
+		_, err := p.Connect(ctx)
+		if err == nil {
+			path := ""
+			if pa, err := p.Path(); err == nil {
+				path = ", " + pa.String()
 			}
-			return
+			fmt.Fprintf(errOut, "pigeon: a guest connected: verification code %s%s\n", p.VerificationCode(), path)
+			_, err = h.Admit(ctx, p)
 		}
-		path := ""
-		if pa, err := p.Path(); err == nil {
-			path = ", " + pa.String()
+		switch {
+		case err == nil:
+		case errors.Is(err, peer.ErrRoomFull):
+			fmt.Fprintf(errOut, "pigeon: a guest was turned away: the room holds %d members\n", room.MaxMembers)
+		case ctx.Err() == nil:
+			fmt.Fprintf(errOut, "pigeon: a guest did not join: %v\n", err)
 		}
-		fmt.Fprintf(errOut, "pigeon: %s's connection: verification code %s%s\n", m.Name, p.VerificationCode(), path)
 	}
 
 	// accept is where an answer pasted among the lines goes: nil with

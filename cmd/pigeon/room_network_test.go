@@ -306,7 +306,11 @@ func TestNetworkRoom(t *testing.T) {
 			if err := os.WriteFile(offer, []byte(text+"\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			g := startMember(t, guests[name], name, "join", "--in", offer, "--out", answer, "--stun", stun)
+			args := []string{"join", "--in", offer, "--out", answer, "--stun", stun}
+			if name == "cat" {
+				args = append(args, "--verify")
+			}
+			g := startMember(t, guests[name], name, args...)
 			members = append(members, g)
 			waitFile(t, answer, 20*time.Second)
 			data, err := os.ReadFile(answer)
@@ -314,6 +318,13 @@ func TestNetworkRoom(t *testing.T) {
 				t.Fatal(err)
 			}
 			write(t, host.proc, string(data))
+			if name == "cat" {
+				// She compares the code with the host's before she enters.
+				line := waitLine(t, "cat", g.proc, regexp.MustCompile(`^pigeon: verification code \d{3}-\d{3}$`))
+				host.says(t, `^pigeon: a guest connected: verification code `+strings.TrimPrefix(line, "pigeon: verification code ")+`, `)
+				g.typed(t, "y")
+				g.says(t, `^pigeon: verified$`)
+			}
 			waitLine(t, name, g.proc, regexp.MustCompile(`^pigeon: you are in ann's room as `+name+`, with `))
 			waitLine(t, "the host", host.proc, regexp.MustCompile(`^pigeon: `+name+` joined the room$`))
 		}
