@@ -139,9 +139,7 @@ func Join(ctx context.Context, hostP *peer.Peer, name string, opts peer.Options,
 			continue
 		}
 		g.members[m.ID] = m
-		if m.ID != HostID {
-			g.negotiate(m.ID)
-		}
+		g.reach(m)
 	}
 	go g.serve(ms)
 	return g, nil
@@ -177,12 +175,12 @@ func (g *Guest) serve(ms <-chan msg) {
 			if m.ID == g.me.ID || m.ID == HostID {
 				continue
 			}
-			mem := Member{ID: m.ID, Name: m.Name}
+			mem := Member{ID: m.ID, Name: m.Name, Page: m.Page}
 			g.mu.Lock()
 			g.members[m.ID] = mem
 			g.mu.Unlock()
 			g.events(Event{Kind: Joined, Member: mem})
-			g.negotiate(m.ID)
+			g.reach(mem)
 		case tLeft:
 			g.mu.Lock()
 			mem, ok := g.members[m.ID]
@@ -264,6 +262,18 @@ func (g *Guest) Leave() {
 	wg.Wait()
 	_ = g.hostP.Close()
 	close(g.done)
+}
+
+// reach sets out to reach member m directly: a guest, unless it is a page,
+// which only the host reaches.
+func (g *Guest) reach(m Member) {
+	switch {
+	case m.ID == HostID:
+	case m.Page:
+		g.events(Event{Kind: Relayed, Member: m, Text: "it is pigeon's page in a browser, which connects to the host only"})
+	default:
+		g.negotiate(m.ID)
+	}
 }
 
 // pairOf is the pair with id, made if need be; g.mu is held.
@@ -491,8 +501,8 @@ func (g *Guest) closePair(pr *pair, bye bool) {
 func (g *Guest) Renegotiate() {
 	g.mu.Lock()
 	var ids []int
-	for id := range g.members {
-		if id != HostID {
+	for id, m := range g.members {
+		if id != HostID && !m.Page {
 			ids = append(ids, id)
 		}
 	}

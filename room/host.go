@@ -137,7 +137,7 @@ func (h *Host) Admit(ctx context.Context, p *peer.Peer) (Member, error) {
 		return Member{}, peer.ErrRoomFull
 	}
 	members := h.membersLocked()
-	g := &guest{Member: Member{ID: h.nextID, Name: uniqueName(m.Name, h.nextID, members)}, link: l, p: p}
+	g := &guest{Member: Member{ID: h.nextID, Name: uniqueName(m.Name, h.nextID, members), Page: m.Page || p.Page()}, link: l, p: p}
 	h.nextID++
 	others := h.others(g.ID)
 	h.guests[g.ID] = g
@@ -146,7 +146,7 @@ func (h *Host) Admit(ctx context.Context, p *peer.Peer) (Member, error) {
 	// The welcome goes first: the guest reads everything after it.
 	_ = l.send(msg{T: tWelcome, ID: g.ID, Name: g.Name, Room: h.name, Members: members})
 	for _, o := range others {
-		_ = o.link.send(msg{T: tJoined, ID: g.ID, Name: g.Name})
+		_ = o.link.send(msg{T: tJoined, ID: g.ID, Name: g.Name, Page: g.Page})
 	}
 	h.events(Event{Kind: Joined, Member: g.Member})
 	go h.serve(g, ms)

@@ -25,6 +25,9 @@ const HostID = 0
 type Member struct {
 	ID   int    `json:"id"`
 	Name string `json:"name"`
+	// Page: the member is pigeon's page in a browser, which keeps to its
+	// connection to the host: the others reach it through the host.
+	Page bool `json:"page,omitempty"`
 }
 
 // Message types, in msg.T.
@@ -47,6 +50,7 @@ type msg struct {
 	ID      int      `json:"id,omitempty"`
 	Name    string   `json:"name,omitempty"`
 	Room    string   `json:"room,omitempty"`
+	Page    bool     `json:"page,omitempty"` // hello, joined: the member is a page
 	Members []Member `json:"members,omitempty"`
 	// From is the member a line or signal comes from; To, on its way to
 	// the host, the members the host carries it to.
