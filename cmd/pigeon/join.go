@@ -47,6 +47,16 @@ func joinCommand(s *streams) *cli.Command {
 			}
 			ss := newSession(c, s)
 			defer ss.close()
+			// A chat's lines are read from the moment the offer is known:
+			// lines typed while the connection forms (or that were typed
+			// ahead) are sent when it opens, even if the other side leaves
+			// at once. --verify must read its question's reply first.
+			var lines <-chan chat.Fragment
+			ss.offerRead = func(app sdpcodec.App) {
+				if app == sdpcodec.AppChat && !c.Bool("verify") {
+					lines = ss.readLines()
+				}
+			}
 			supported := func(app sdpcodec.App) error {
 				if ln != nil && app != sdpcodec.AppShare {
 					return fmt.Errorf("%w: this offer is for `pigeon %s`", errListenNotShare, app)
@@ -80,12 +90,6 @@ func joinCommand(s *streams) *cli.Command {
 					}
 				}
 				return runShareJoin(ss, ln)
-			}
-			var lines <-chan chat.Fragment
-			if !c.Bool("verify") {
-				// Read at once: lines typed while the connection forms are
-				// sent when it opens.
-				lines = ss.readLines()
 			}
 			return runChat(ss, lines)
 		},

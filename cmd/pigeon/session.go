@@ -34,6 +34,9 @@ type session struct {
 	console *console
 	// joinedOpen: we joined an open offer directly, no answer shown.
 	joinedOpen bool
+	// offerRead, if set, is told the offer's app once join has read the
+	// offer, before it answers it: standard input is the app's from then.
+	offerRead func(sdpcodec.App)
 }
 
 func newSession(c *cli.Context, s *streams) *session {
@@ -248,6 +251,13 @@ func (ss *session) join(check func(sdpcodec.App) error) (sdpcodec.App, error) {
 	}
 	if err != nil {
 		return 0, err
+	}
+	if ss.offerRead != nil {
+		app := sdpcodec.AppChat // another program's offer names no app
+		if offer.blob != nil {
+			app = offer.blob.App
+		}
+		ss.offerRead(app)
 	}
 	opts, err := ss.options()
 	if err != nil {
