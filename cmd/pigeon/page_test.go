@@ -491,3 +491,88 @@ func TestWebListen(t *testing.T) {
 		}
 	}
 }
+
+// roomOffer waits for `pigeon room`'s offer for guest n and returns it.
+func roomOffer(t *testing.T, ctx context.Context, host *pigeonProcess, n int) string {
+	t.Helper()
+	intro := fmt.Sprintf("Offer for guest %d; ", n)
+	var offer string
+	waitUntil(t, ctx, fmt.Sprintf("the host shows the offer for guest %d", n), func() bool {
+		_, after, ok := strings.Cut(host.stderr.String(), intro)
+		offer = blobText.FindString(after)
+		return ok && offer != ""
+	})
+	return offer
+}
+
+// TestPageJoinsRoom: the page answers `pigeon room`'s offer for a guest
+// and enters the room under the name typed; a pigeon guest joins after
+// it. The page keeps to its connection to the host: the pigeon guest says
+// so at once, and lines cross among the three through the host. Leaving
+// on the page is announced to the others.
+func TestPageJoinsRoom(t *testing.T) {
+	for _, name := range browsers {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), pageBudget)
+			defer cancel()
+			page := openPage(t, ctx, name)
+			host := startPigeon(t, ctx, t.TempDir(), "room", "--name", "ann")
+
+			page.Fill("textbox", "Blob from the other side", roomOffer(t, ctx, host, 1))
+			page.Click("button", "Connect")
+			page.Fill("textbox", "Your name in the room", "eve")
+			if _, err := host.stdin.Write([]byte(ownBlob(t, page) + "\n")); err != nil {
+				t.Fatal(err)
+			}
+			page.WaitText("status", "Connection", "connected", 20*time.Second)
+			page.WaitText("log", "Messages", "pigeon: you are in ann's room as eve, with ann", 10*time.Second)
+
+			dir := t.TempDir()
+			placeFile(t, filepath.Join(dir, "offer"), roomOffer(t, ctx, host, 2))
+			bob := startPigeon(t, ctx, dir, "join", "--in", "offer", "--out", "answer", "--name", "bob")
+			if _, err := host.stdin.Write([]byte(waitForFile(t, ctx, filepath.Join(dir, "answer")) + "\n")); err != nil {
+				t.Fatal(err)
+			}
+			waitUntil(t, ctx, "bob says eve is reached through the host", func() bool {
+				return strings.Contains(bob.stderr.String(), "pigeon: eve is not reachable directly (it is pigeon's page in a browser, which connects to the host only): lines to and from eve go through the host\n")
+			})
+			page.WaitText("log", "Messages", "pigeon: bob joined the room", 10*time.Second)
+			page.WaitText("status", "Members", "ann, bob", 10*time.Second)
+
+			page.Fill("textbox", "Message", "hello from "+name)
+			page.Click("button", "Send")
+			for who, p := range map[string]*pigeonProcess{"ann": host, "bob": bob} {
+				waitUntil(t, ctx, "the page's line reaches "+who, func() bool {
+					return strings.Contains(p.stdout.String(), "eve: hello from "+name+"\n")
+				})
+			}
+			for who, p := range map[string]*pigeonProcess{"ann": host, "bob": bob} {
+				if _, err := p.stdin.Write([]byte("hello from " + who + "\n")); err != nil {
+					t.Fatal(err)
+				}
+				page.WaitText("log", "Messages", who+": hello from "+who, 10*time.Second)
+			}
+			waitUntil(t, ctx, "bob hears ann", func() bool { return strings.Contains(bob.stdout.String(), "ann: hello from ann\n") })
+
+			page.Click("button", "Leave the room")
+			page.WaitText("status", "Connection", "you left the room", 10*time.Second)
+			for who, p := range map[string]*pigeonProcess{"ann": host, "bob": bob} {
+				waitUntil(t, ctx, who+" hears eve leave", func() bool {
+					return strings.Contains(p.stderr.String(), "pigeon: eve left the room\n")
+				})
+			}
+			host.stdin.Close()
+			if code := host.wait(t, ctx); code != 0 {
+				t.Fatalf("pigeon room exited with %d", code)
+			}
+			if code := bob.wait(t, ctx); code != 0 {
+				t.Fatalf("bob exited with %d", code)
+			}
+			for _, p := range []*pigeonProcess{host, bob} {
+				if strings.Contains(p.stdout.String(), "eve: hello from "+name+"\neve: hello from "+name) {
+					t.Errorf("a line arrived twice:\n%s", p.stdout.String())
+				}
+			}
+		})
+	}
+}

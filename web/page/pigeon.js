@@ -23,8 +23,8 @@
   const LANE_ANSWER = 'lane-answer ';
   const CODE_REFUSED = 'verification-code-refused';
 
-  const APP_CHAT = 1, APP_SEND = 2;
-  const APP_NAMES = { 1: 'chat', 2: 'send', 3: 'pipe', 4: 'share' };
+  const APP_CHAT = 1, APP_SEND = 2, APP_ROOM = 5;
+  const APP_NAMES = { 1: 'chat', 2: 'send', 3: 'pipe', 4: 'share', 5: 'room' };
 
   // The session: at most one at a time, as one run of pigeon.
   const s = {
@@ -36,6 +36,7 @@
     remote: null,      // theirs
     foreign: false,    // the other side is another program (JSON descriptions)
     files: null,       // what "Send files" offers
+    room: null,        // the room we are a guest of (room.js)
     ended: false,
     leaving: null,     // resolves when our goodbye is confirmed
   };
@@ -179,9 +180,10 @@
       const b = d.blob;
       if (b.kind === 'answer') throw new Error('this is an answer, but an offer was expected');
       if (b.kind !== 'offer') throw new Error('this is a reconnect blob, for a session that is already running');
-      if (b.app !== APP_CHAT && b.app !== APP_SEND) {
-        throw new Error('this offer is for `pigeon ' + (APP_NAMES[b.app] || 'app ' + b.app) + '`, which needs pigeon on this computer: the page joins chat and send');
+      if (b.app !== APP_CHAT && b.app !== APP_SEND && b.app !== APP_ROOM) {
+        throw new Error('this offer is for `pigeon ' + (APP_NAMES[b.app] || 'app ' + b.app) + '`, which needs pigeon on this computer: the page joins chat, send and room');
       }
+      if (b.app === APP_ROOM) $('room-join').hidden = false;
       s.remote = b;
       s.app = b.app;
       remoteSDP = codec.toSDP(b);
@@ -250,6 +252,10 @@
     }
     if (s.app === APP_SEND) {
       globalThis.pigeonTransfer.receive(s.channel, transferUI());
+      return;
+    }
+    if (s.app === APP_ROOM) {
+      startRoom();
       return;
     }
     startChat();
@@ -346,7 +352,11 @@
     const text = input.value;
     if (!s.channel || s.channel.readyState !== 'open' || s.ended) return;
     if (text === '/quit') { input.value = ''; leave(); return; }
-    sendLine(text);
+    if (s.room) {
+      if (!s.room.say(text)) return;
+    } else {
+      sendLine(text);
+    }
     addMessage('you', text);
     input.value = '';
     input.focus();
@@ -354,11 +364,40 @@
 
   async function leave() {
     if (s.ended || !s.channel) return;
+    if (s.room) { s.room.leave(); end('you left the room'); return; }
     if (s.foreign) { end('chat ended'); return; }
     const confirmed = new Promise((resolve) => { s.leaving = resolve; });
     s.channel.send(frame(FRAME_BYE));
     const ok = await Promise.race([confirmed.then(() => true), new Promise((r) => setTimeout(() => r(false), BYE_TIMEOUT))]);
     end(ok ? 'chat ended' : 'the peer did not confirm the end of the chat: the last lines may not have arrived');
+  }
+
+  // ---- a room ----
+
+  function startRoom() {
+    $('chat').hidden = false;
+    $('chat-title').textContent = 'Room';
+    $('leave').textContent = 'Leave the room';
+    $('room-name').disabled = true;
+    const showMembers = (list) => {
+      $('members-line').hidden = false;
+      $('members').textContent = list.map((m) => m.name).join(', ');
+    };
+    s.room = globalThis.pigeonRoom.join(s.channel, $('room-name').value.trim(), {
+      welcome(me, room, members) {
+        note('you are in ' + room + '\'s room as ' + me.name + ', with ' + members.map((m) => m.name).join(', '));
+        showMembers(members);
+        $('message').focus();
+      },
+      joined(m) { note(m.name + ' joined the room'); showMembers(s.room.members()); },
+      left(m) { note(m.name + ' left the room'); showMembers(s.room.members()); },
+      line(m, text) { addMessage(m.name, text); },
+      file(m, f) {
+        note(m.name + ' offers ' + f.name + ' (' + f.files + (f.files === 1 ? ' file, ' : ' files, ') + globalThis.pigeonTransfer.sizeText(f.size) +
+          '): the page cannot get files from a room; `pigeon join` can');
+      },
+      ended(why) { end('the room is over: ' + why); },
+    });
   }
 
   // ---- files ----
@@ -514,5 +553,6 @@
   });
   window.addEventListener('pagehide', () => {
     if (s.channel && s.channel.readyState === 'open' && !s.ended && !s.foreign && s.app === APP_CHAT) s.channel.send(frame(FRAME_BYE));
+    if (s.room && !s.ended) s.pc.close();
   });
 })();

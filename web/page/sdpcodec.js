@@ -32,7 +32,7 @@
   const ICE_CHARSET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
   const MIN_UFRAG = 4, MIN_PWD = 22, MAX_CRED = 255;
   const KINDS = { 1: 'offer', 2: 'answer', 3: 'reconnect' };
-  const APPS = { 1: 'chat', 2: 'send', 3: 'pipe', 4: 'share' };
+  const APPS = { 1: 'chat', 2: 'send', 3: 'pipe', 4: 'share', 5: 'room' };
   const TYPES = ['host', 'srflx', 'prflx', 'relay'];
   const TYPE_PREFERENCE = [126, 100, 110, 0];
   const TRANSPORTS = ['udp', 'tcp-active', 'tcp-passive', 'tcp-so'];
