@@ -5,11 +5,14 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/pion/stun/v4"
+	"github.com/pion/webrtc/v4"
 
 	"pigeon/peer/internal/hostnet"
 	"pigeon/sdpcodec"
@@ -81,11 +84,66 @@ func OfferRoom(ctx context.Context, opts Options, max int) (*RoomOffer, error) {
 	}
 	r.local = lobby.Local()
 	_ = lobby.Close()
+	r.local.Candidates = r.candidates(ctx, r.local.Candidates)
 	expires := time.Now().Add(opts.AnswerWait).Truncate(time.Minute).Add(time.Minute)
 	r.local.Open = &sdpcodec.Open{Secret: r.secret, Expires: expires}
 	r.state = &openState{offer: b.fp, secret: r.secret, expires: expires, refused: map[[32]byte]time.Time{}}
 	b.host.OnRequest(r.heard)
 	return r, nil
+}
+
+// candidates are the room's candidates: the lobby's host candidates, and
+// the addresses STUN servers see the room's own sockets at. The lobby's
+// server-reflexive and relayed candidates came from sockets of its own
+// (pion gathers them so), closed with it: a joiner checking them would
+// reach nothing.
+func (r *RoomOffer) candidates(ctx context.Context, lobby []sdpcodec.Candidate) []sdpcodec.Candidate {
+	var out []sdpcodec.Candidate
+	seen := map[netip.AddrPort]bool{}
+	for _, c := range lobby {
+		if c.Type == sdpcodec.Host {
+			out = append(out, c)
+			if c.Hostname == "" {
+				seen[netip.AddrPortFrom(c.Addr, c.Port)] = true
+			}
+		}
+	}
+	servers := stunServers(ctx, r.opts.ICEServers)
+	if len(servers) == 0 {
+		return out
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.opts.GatherTimeout)
+	defer cancel()
+	for _, m := range r.base.host.Mapped(ctx, servers) {
+		a := netip.AddrPortFrom(m.Mapped.Addr().Unmap(), m.Mapped.Port())
+		if seen[a] {
+			continue // no NAT between: the host candidate says it
+		}
+		seen[a] = true
+		out = append(out, sdpcodec.Candidate{Type: sdpcodec.Srflx, Transport: sdpcodec.UDP, Addr: a.Addr(), Port: a.Port()})
+	}
+	return out
+}
+
+// stunServers are the addresses of the STUN servers among servers.
+func stunServers(ctx context.Context, servers []webrtc.ICEServer) []netip.AddrPort {
+	var out []netip.AddrPort
+	for _, s := range servers {
+		for _, u := range s.URLs {
+			uri, err := stun.ParseURI(u)
+			if err != nil || uri.Scheme != stun.SchemeTypeSTUN {
+				continue
+			}
+			addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", uri.Host)
+			if err != nil {
+				continue
+			}
+			for _, a := range addrs {
+				out = append(out, netip.AddrPortFrom(a.Unmap(), uint16(uri.Port)))
+			}
+		}
+	}
+	return out
 }
 
 // Local is the room's offer.
@@ -152,40 +210,87 @@ func (r *RoomOffer) heard(req hostnet.Request) {
 		}
 		return
 	}
-	go r.admitJoiner(req, fp, ufrag, pwd)
+	from := req.From.Addr().Unmap()
+	answer := &sdpcodec.Blob{
+		Kind:        sdpcodec.Answer,
+		Binding:     sdpcodec.BindingOf(r.local),
+		Fingerprint: fp,
+		Candidates:  []sdpcodec.Candidate{{Type: sdpcodec.Host, Transport: sdpcodec.UDP, Addr: from, Port: req.From.Port()}},
+	}
+	go func() { _ = r.admitJoiner(answer, ufrag, pwd, true) }()
 }
 
-// admitJoiner makes the host's peer for the joiner fp and applies the
-// answer its check stands for.
-func (r *RoomOffer) admitJoiner(req hostnet.Request, fp [32]byte, ufrag, pwd string) {
+// Accept admits the joiner whose answer was carried by hand: one that
+// could not reach the room directly, and showed its answer. The host's
+// peer for it is handed out on [RoomOffer.Guests] as for any joiner. It
+// fails as [Peer.Accept] does, or with [ErrRoomFull] or [ErrOfferExpired].
+func (r *RoomOffer) Accept(answer *sdpcodec.Blob) error {
+	switch {
+	case answer.Kind == sdpcodec.Offer && answer.Fingerprint == r.local.Fingerprint:
+		return ErrOwnOffer
+	case answer.Kind == sdpcodec.Offer:
+		return ErrNotAnswer
+	case answer.Kind == sdpcodec.Reconnect:
+		return ErrReconnectBlob
+	case !answer.Answers(r.local):
+		return ErrOtherOffer
+	case answer.CarriesCredentials():
+		return ErrPageOpen
+	}
+	fp := answer.Fingerprint
+	ufrag, pwd := sdpcodec.RoomCredentials(r.base.fp, r.secret, fp)
+	r.mu.Lock()
+	_, known := r.known[fp]
+	switch {
+	case known:
+		r.mu.Unlock()
+		return ErrAnswerApplied
+	case r.closed:
+		r.mu.Unlock()
+		return ErrClosed
+	case r.state.expired(time.Now()):
+		r.mu.Unlock()
+		return ErrOfferExpired
+	case r.admit <= 0:
+		r.mu.Unlock()
+		return ErrRoomFull
+	}
+	r.known[fp] = ufrag
+	r.admit--
+	r.pending.Add(1)
+	r.mu.Unlock()
+	return r.admitJoiner(answer, ufrag, pwd, false)
+}
+
+// admitJoiner makes the host's peer for the joiner of answer, with the
+// host's credentials for it, applies the answer and hands the peer out.
+// joined says the answer is the one a joiner's check stood for. The
+// joiner is known, its place taken, and one pending admission counted.
+func (r *RoomOffer) admitJoiner(answer *sdpcodec.Blob, ufrag, pwd string, joined bool) error {
 	defer r.pending.Done()
 	ctx, cancel := context.WithTimeout(context.Background(), r.opts.GatherTimeout+time.Second)
 	defer cancel()
 	forget := func() {
 		r.mu.Lock()
-		delete(r.known, fp)
+		delete(r.known, answer.Fingerprint)
 		r.admit++
 		r.mu.Unlock()
 	}
 	p, err := offer(ctx, r.opts, sdpcodec.AppRoom, func([32]byte) (string, string) { return ufrag, pwd }, r.base)
 	if err != nil {
 		forget()
-		return
+		return err
 	}
 	p.inRoom = true
 	p.open = &openState{offer: r.base.fp, secret: r.secret, refused: map[[32]byte]time.Time{}}
-	from := req.From.Addr().Unmap()
-	answer := &sdpcodec.Blob{
-		Kind:        sdpcodec.Answer,
-		Binding:     sdpcodec.BindingOf(p.local),
-		Fingerprint: fp,
-		Candidates:  []sdpcodec.Candidate{{Type: sdpcodec.Host, Transport: sdpcodec.UDP, Addr: from, Port: req.From.Port()}},
-	}
-	if err := p.accept(answer, p.joinerSDP(answer), false); err != nil {
+	a := *answer
+	a.Binding = sdpcodec.BindingOf(p.local) // the peer's own description: the room's offer, its credentials aside
+	if err := p.accept(&a, p.joinerSDP(&a), false); err != nil {
 		_ = p.Close()
 		forget()
-		return
+		return err
 	}
-	p.open.joined.Store(true)
+	p.open.joined.Store(joined)
 	r.guests <- p
+	return nil
 }

@@ -151,12 +151,9 @@ func runRoomHost(ss *session, name string) error {
 		}
 	}
 
-	// accept is where an answer pasted among the lines goes: nil with
-	// an open offer, which needs none.
-	var (
-		mu      sync.Mutex
-		pending *peer.Peer
-	)
+	// accept applies an answer pasted among the lines: to the offer shown
+	// last, or to the open offer (a guest that could not reach it).
+	var accept func(*sdpcodec.Blob) error
 	if ss.c.Bool("open") {
 		opts.OnJoinRefused = func(r peer.JoinRefusal) {
 			why := "the room is full"
@@ -171,6 +168,7 @@ func runRoomHost(ss *session, name string) error {
 		}
 		defer offer.Close()
 		h.OnLeave = func() { offer.Admit(1) }
+		accept = offer.Accept
 		text, err := offer.Local().Encode()
 		if err != nil {
 			return err
@@ -186,8 +184,39 @@ func runRoomHost(ss *session, name string) error {
 			}
 		}()
 	} else {
-		var next func(n int) error
+		var (
+			mu      sync.Mutex
+			pending *peer.Peer
+		)
+		accept = func(b *sdpcodec.Blob) error {
+			mu.Lock()
+			p := pending
+			mu.Unlock()
+			return p.Accept(b)
+		}
+		var (
+			next    func(n int) error
+			waiting = -1 // the next guest's number, while the room is full
+		)
+		h.OnLeave = func() {
+			mu.Lock()
+			n := waiting
+			waiting = -1
+			mu.Unlock()
+			if n > 0 {
+				if err := next(n); err != nil && ctx.Err() == nil {
+					fmt.Fprintf(errOut, "pigeon: error: making the next offer: %v\n", err)
+				}
+			}
+		}
 		next = func(n int) error {
+			if len(h.Members()) >= room.MaxMembers {
+				mu.Lock()
+				waiting = n
+				mu.Unlock()
+				fmt.Fprintf(errOut, "pigeon: the room is full (%d members): the offer for the next guest shows when one leaves\n", room.MaxMembers)
+				return nil
+			}
 			p, err := peer.Offer(ctx, opts, sdpcodec.AppRoom)
 			if err != nil {
 				return err
@@ -205,11 +234,16 @@ func runRoomHost(ss *session, name string) error {
 			go func() {
 				select {
 				case <-p.Opened():
+					admit(p)
+					n++
 				case <-p.Done():
-					return
+					if ctx.Err() != nil {
+						return
+					}
+					msg, _ := explain(p.Err())
+					fmt.Fprintf(errOut, "pigeon: guest %d did not connect: %s; here is a new offer for that guest\n", n, msg)
 				}
-				admit(p)
-				if err := next(n + 1); err != nil && ctx.Err() == nil {
+				if err := next(n); err != nil && ctx.Err() == nil {
 					fmt.Fprintf(errOut, "pigeon: error: making the next offer: %v\n", err)
 				}
 			}()
@@ -226,22 +260,22 @@ func runRoomHost(ss *session, name string) error {
 		if line == chat.Quit {
 			break
 		}
-		if b, err := sdpcodec.Parse(line); err == nil && strings.HasPrefix(sdpcodec.Clean(line), sdpcodec.Prefix) {
-			mu.Lock()
-			p := pending
-			mu.Unlock()
+		if strings.HasPrefix(sdpcodec.Clean(line), sdpcodec.Prefix) {
+			// A blob is never said to the room.
+			b, err := sdpcodec.Parse(line)
 			switch {
-			case p == nil:
-				fmt.Fprintln(errOut, "pigeon: that is a blob, not sent: an open room needs no answers")
+			case err != nil:
+				msg, _ := explain(err)
+				fmt.Fprintf(errOut, "pigeon: that looks like a blob, not sent, and not applied: %s; paste the whole answer on one line\n", msg)
 			case b.Kind != sdpcodec.Answer:
-				fmt.Fprintf(errOut, "pigeon: that is %s, not sent: paste the answer of the guest the offer shown last was for\n", article(b.Kind))
+				fmt.Fprintf(errOut, "pigeon: that is %s, not sent: paste a guest's answer here\n", article(b.Kind))
 			default:
-				if err := p.Accept(b); err != nil {
+				if err := accept(b); err != nil {
 					msg, _ := explain(err)
 					if errors.Is(err, peer.ErrOtherOffer) {
 						msg = "this answer is to another offer (an earlier guest's, or another room's)"
 					}
-					fmt.Fprintf(errOut, "pigeon: that answer was not applied: %s; paste the answer to the offer shown last\n", msg)
+					fmt.Fprintf(errOut, "pigeon: that answer was not applied: %s\n", msg)
 				} else {
 					fmt.Fprintln(errOut, "pigeon: connecting the guest ...")
 				}

@@ -361,9 +361,54 @@ func TestNetworkRoom(t *testing.T) {
 			waitLine(t, g.name, g.proc, regexp.MustCompile(`^pigeon: the room is over: the host left the room$`))
 		}
 	})
+
+	// An open room's host behind a home router, a guest behind another:
+	// the guest's checks do not get through, so it says so within 3 s and
+	// shows its answer; pasted into the host's room, it lets the guest in,
+	// through the NATs' mappings.
+	t.Run("room-open-fallback", func(t *testing.T) {
+		t.Parallel()
+		lab := newLab(t)
+		s := newNATSites(t, lab, netlab.EndpointIndependent)
+		dir := t.TempDir()
+		offer, answer := filepath.Join(dir, "offer"), filepath.Join(dir, "answer")
+		host := startMember(t, s.a, "ann", "room", "--open", "--out", offer, "--stun", s.stunURL())
+		waitFile(t, offer, 20*time.Second)
+		bob := startMember(t, s.b, "bob", "join", "--in", offer, "--out", answer, "--stun", s.stunURL())
+		defer func() {
+			if t.Failed() {
+				t.Logf("ann's stderr:\n%s\nbob's stderr:\n%s", host.proc.Stderr(), bob.proc.Stderr())
+			}
+		}()
+		waitLine(t, "bob", bob.proc, notReachable)
+		waitFile(t, answer, 20*time.Second)
+		data, err := os.ReadFile(answer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		host.typed(t, "PIGEONXYZ")
+		host.says(t, `^pigeon: that looks like a blob, not sent, and not applied: `)
+		host.typed(t, strings.TrimSpace(string(data)))
+		host.says(t, `^pigeon: connecting the guest \.\.\.$`)
+		bob.says(t, `^pigeon: you are in ann's room as bob, with ann$`)
+		host.says(t, `^pigeon: bob joined the room$`)
+		host.typed(t, strings.TrimSpace(string(data)))
+		host.says(t, `^pigeon: that answer was not applied: this answer was already applied$`)
+		members := []*member{host, bob}
+		for _, m := range members {
+			m.say(t, "across the NATs from "+m.name)
+		}
+		heardOnce(t, members)
+		if strings.Contains(host.proc.Stdout()+bob.proc.Stdout(), "PIGEON") {
+			t.Errorf("a blob reached the room:\n%s\n%s", host.proc.Stdout(), bob.proc.Stdout())
+		}
+		host.proc.Stdin.Close()
+		exits(t, "the host", host.proc, 0)
+		exits(t, "bob", bob.proc, 0)
+	})
 }
 
-// shownOffer waits for the host's offer for guest n and returns it.
+// shownOffer waits for the host's offer for the host's offer for guest n and returns it.
 func shownOffer(t *testing.T, host *netlab.Proc, n int) string {
 	t.Helper()
 	intro := regexp.MustCompile(fmt.Sprintf(`^Offer for guest %d; `, n))

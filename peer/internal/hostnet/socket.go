@@ -49,8 +49,8 @@ type socket struct {
 
 	// requests, when it holds a function, is shown each STUN binding
 	// request read (see [Sockets.OnRequest]); errorResponses each
-	// binding error response.
-	requests, errorResponses *atomic.Pointer[func(Request)]
+	// binding error response; responses each binding success response.
+	requests, errorResponses, responses *atomic.Pointer[func(Request)]
 }
 
 // run is packets for one address that leave in one call: all of size seg
@@ -127,7 +127,12 @@ func (s *socket) inspect(b []byte, from netip.AddrPort) {
 		hook = s.requests
 	case b[0] == 1 && b[1] == 0x11: // 0x0111, a binding error response
 		hook = s.errorResponses
+	case b[0] == 1 && b[1] == 1: // 0x0101, a binding success response
+		hook = s.responses
 	default:
+		return
+	}
+	if hook == nil {
 		return
 	}
 	f := hook.Load()

@@ -33,12 +33,21 @@ type Sockets struct {
 
 	mu     sync.Mutex
 	port   int // the port of the first socket, tried first for new ones
-	muxes  map[netip.Addr]*ice.UDPMuxDefault
+	muxes  map[netip.Addr]muxed
 	closed bool
 
 	// requests is shown the STUN binding requests every socket reads,
-	// once set; errorResponses the binding error responses.
-	requests, errorResponses atomic.Pointer[func(Request)]
+	// once set; errorResponses the binding error responses; responses the
+	// binding success responses (see [Sockets.Mapped]).
+	requests, errorResponses, responses atomic.Pointer[func(Request)]
+
+	asking asking // the questions of Mapped under way
+}
+
+// muxed is one socket and pion's mux over it.
+type muxed struct {
+	*ice.UDPMuxDefault
+	sock *socket
 }
 
 var _ ice.UDPMux = (*Sockets)(nil)
@@ -62,8 +71,10 @@ func Listen(policy Policy, lf logging.LoggerFactory) (*Sockets, error) {
 	h := &Sockets{
 		policy: policy,
 		log:    lf.NewLogger("ice"),
-		muxes:  map[netip.Addr]*ice.UDPMuxDefault{},
+		muxes:  map[netip.Addr]muxed{},
 	}
+	answered := h.asking.heard
+	h.responses.Store(&answered)
 	addrs := policy.Addresses()
 	if len(addrs) == 0 {
 		return nil, ErrNoAddresses
@@ -128,10 +139,10 @@ func (h *Sockets) OnErrorResponse(f func(Request)) {
 func (h *Sockets) Addresses() []netip.Addr { return h.policy.Addresses() }
 
 // mux gives c to pion as one of our sockets.
-func (h *Sockets) mux(c *net.UDPConn) *ice.UDPMuxDefault {
+func (h *Sockets) mux(c *net.UDPConn) muxed {
 	s := newSocket(c)
-	s.requests, s.errorResponses = &h.requests, &h.errorResponses
-	return ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: s, Logger: h.log})
+	s.requests, s.errorResponses, s.responses = &h.requests, &h.errorResponses, &h.responses
+	return muxed{ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: s, Logger: h.log}), s}
 }
 
 // GetListenAddresses lists the sockets' addresses after bringing them up to
@@ -241,7 +252,7 @@ func dropClosed(size, n int, err error) (int, error) {
 // RemoveConnByUfrag drops the connections for ufrag on every socket.
 func (h *Sockets) RemoveConnByUfrag(ufrag string) {
 	h.mu.Lock()
-	muxes := make([]*ice.UDPMuxDefault, 0, len(h.muxes))
+	muxes := make([]muxed, 0, len(h.muxes))
 	for _, m := range h.muxes {
 		muxes = append(muxes, m)
 	}
