@@ -362,6 +362,62 @@ func TestNetworkRoom(t *testing.T) {
 		}
 	})
 
+	// Eight members fill a room: a ninth with the open offer is turned
+	// away with a clear error and exit 1, and the host says so; once a
+	// member leaves, the ninth gets in. Every guest meshes with the six
+	// others (28 connections in the room).
+	t.Run("room-full", func(t *testing.T) {
+		t.Parallel()
+		lab := newLab(t)
+		lan := lab.LAN("lan", "192.168.31.0/24")
+		hosts := make([]*netlab.Host, 9)
+		for i := range hosts {
+			hosts[i] = lab.Host(fmt.Sprintf("m%d", i))
+			lan.Attach(hosts[i], "eth0")
+		}
+		offer := filepath.Join(t.TempDir(), "offer")
+		host := startMember(t, hosts[0], "ann", "room", "--open", "--out", offer)
+		waitFile(t, offer, 20*time.Second)
+		members := []*member{host}
+		defer func() {
+			if t.Failed() {
+				for _, m := range members {
+					t.Logf("%s's stderr:\n%s", m.name, m.proc.Stderr())
+				}
+			}
+		}()
+		for i := 1; i < 8; i++ {
+			g := startMember(t, hosts[i], fmt.Sprintf("g%d", i), "join", "--in", offer)
+			members = append(members, g)
+			g.says(t, `^pigeon: you are in ann's room as g[0-9], with `)
+		}
+		for _, g := range members[1:] {
+			for _, o := range members[1:] {
+				if o != g {
+					waitLine(t, g.name, g.proc, directTo(o.name))
+				}
+			}
+		}
+		ninth := startMember(t, hosts[8], "g8", "join", "--in", offer)
+		exits(t, "the ninth", ninth.proc, 1)
+		if !strings.Contains(ninth.proc.Stderr(), "pigeon: error: the room is full; ask its host to make room\n") {
+			t.Errorf("the ninth said:\n%s", ninth.proc.Stderr())
+		}
+		host.says(t, `^pigeon: someone with the room's offer was turned away \(192\.168\.31\.9:[0-9]+\): the room is full$`)
+		members[7].proc.Stdin.Close()
+		exits(t, "g7", members[7].proc, 0)
+		host.says(t, `^pigeon: g7 left the room$`)
+		again := startMember(t, hosts[8], "g8", "join", "--in", offer)
+		members = append(members[:7], again)
+		again.says(t, `^pigeon: you are in ann's room as g8, with ann, g1, g2, g3, g4, g5, g6$`)
+		again.say(t, "made it")
+		for _, m := range members[:7] {
+			arrives(t, m.proc, "g8: made it")
+		}
+		host.proc.Stdin.Close()
+		exits(t, "the host", host.proc, 0)
+	})
+
 	// An open room's host behind a home router, a guest behind another:
 	// the guest's checks do not get through, so it says so within 3 s and
 	// shows its answer; pasted into the host's room, it lets the guest in,
