@@ -300,9 +300,22 @@ func TestNetworkRoom(t *testing.T) {
 			}
 		}()
 		dir := t.TempDir()
+		var earlier string // the answer of the guest before
 		for i, name := range []string{"bob", "cat", "dan"} {
 			offer, answer := filepath.Join(dir, name+".offer"), filepath.Join(dir, name+".answer")
 			text := shownOffer(t, host.proc, i+1)
+			if earlier != "" {
+				// The newcomers' mistake: the answer of an earlier guest
+				// pasted for this one's offer. It is refused, and the
+				// room goes on.
+				write(t, host.proc, earlier)
+				refused := "pigeon: that answer was not applied: this answer is to another offer (an earlier guest's, or another room's)\n"
+				for deadline := time.Now().Add(10 * time.Second); strings.Count(host.proc.Stderr(), refused) < i; time.Sleep(10 * time.Millisecond) {
+					if time.Now().After(deadline) {
+						t.Fatalf("the host took an earlier guest's answer for guest %d's offer:\n%s", i+1, host.proc.Stderr())
+					}
+				}
+			}
 			if err := os.WriteFile(offer, []byte(text+"\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -318,6 +331,7 @@ func TestNetworkRoom(t *testing.T) {
 				t.Fatal(err)
 			}
 			write(t, host.proc, string(data))
+			earlier = string(data)
 			if name == "cat" {
 				// She compares the code with the host's before she enters.
 				line := waitLine(t, "cat", g.proc, regexp.MustCompile(`^pigeon: verification code \d{3}-\d{3}$`))
