@@ -54,7 +54,7 @@ func (r *recorder) lines() []string {
 }
 
 // wait waits until ok holds of the events.
-func (r *recorder) wait(t *testing.T, what string, ok func([]Event) bool) {
+func (r *recorder) wait(t testing.TB, what string, ok func([]Event) bool) {
 	t.Helper()
 	deadline := time.After(20 * time.Second)
 	for {
@@ -74,7 +74,7 @@ func (r *recorder) wait(t *testing.T, what string, ok func([]Event) bool) {
 	}
 }
 
-func carry(t *testing.T, b *sdpcodec.Blob) *sdpcodec.Blob {
+func carry(t testing.TB, b *sdpcodec.Blob) *sdpcodec.Blob {
 	t.Helper()
 	text, err := b.Encode()
 	if err != nil {
@@ -95,9 +95,10 @@ type testRoom struct {
 	guests []*Guest
 	evs    []*recorder
 	offer  *sdpcodec.Blob // the room's open offer, as carried
+	close  func()         // ends the room, and every member's part
 }
 
-func openRoom(t *testing.T, ctx context.Context, names ...string) *testRoom {
+func openRoom(t testing.TB, ctx context.Context, names ...string) *testRoom {
 	t.Helper()
 	opts := peer.Options{Loopback: true}
 	offer, err := peer.OfferRoom(ctx, opts, MaxMembers-1)
@@ -111,13 +112,14 @@ func openRoom(t *testing.T, ctx context.Context, names ...string) *testRoom {
 			go func() { _, _ = tr.host.Admit(ctx, p) }()
 		}
 	}()
-	t.Cleanup(func() {
+	tr.close = func() {
 		tr.host.Close("the test is over")
 		for _, g := range tr.guests {
 			g.Leave()
 		}
 		offer.Close()
-	})
+	}
+	t.Cleanup(tr.close)
 	tr.offer = carry(t, offer.Local())
 	for _, name := range names {
 		openRoomGuest(t, ctx, tr, name)
@@ -126,7 +128,7 @@ func openRoom(t *testing.T, ctx context.Context, names ...string) *testRoom {
 }
 
 // openRoomGuest has name join tr, and returns its index in tr.guests.
-func openRoomGuest(t *testing.T, ctx context.Context, tr *testRoom, name string) int {
+func openRoomGuest(t testing.TB, ctx context.Context, tr *testRoom, name string) int {
 	t.Helper()
 	opts := peer.Options{Loopback: true}
 	p, err := peer.Answer(ctx, opts, tr.offer)
@@ -143,7 +145,7 @@ func openRoomGuest(t *testing.T, ctx context.Context, tr *testRoom, name string)
 }
 
 // meshed waits until every guest has a direct connection to every other.
-func (tr *testRoom) meshed(t *testing.T) {
+func (tr *testRoom) meshed(t testing.TB) {
 	t.Helper()
 	for i, g := range tr.guests {
 		want := len(tr.guests) - 1
