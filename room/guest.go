@@ -212,20 +212,9 @@ func (g *Guest) serve(ms <-chan msg) {
 
 // end ends the room for us.
 func (g *Guest) end(err error, why string) {
-	g.mu.Lock()
-	if g.ended {
-		g.mu.Unlock()
+	if !g.stop() {
 		return
 	}
-	g.ended = true
-	pairs := g.pairs
-	g.pairs = map[int]*pair{}
-	g.mu.Unlock()
-	g.cancel()
-	for _, pr := range pairs {
-		g.closePair(pr, true)
-	}
-	_ = g.hostP.Close()
 	if errors.Is(err, ErrHostLost) {
 		if perr := g.hostP.Err(); perr != nil && !errors.Is(perr, peer.ErrClosed) {
 			err = fmt.Errorf("%w: %w", ErrHostLost, perr)
@@ -244,10 +233,18 @@ func (g *Guest) end(err error, why string) {
 
 // Leave leaves the room.
 func (g *Guest) Leave() {
+	if g.stop() {
+		close(g.done)
+	}
+}
+
+// stop closes our connections, saying bye on the direct ones first; it
+// reports false if they were closed already.
+func (g *Guest) stop() bool {
 	g.mu.Lock()
 	if g.ended {
 		g.mu.Unlock()
-		return
+		return false
 	}
 	g.ended = true
 	pairs := g.pairs
@@ -261,7 +258,7 @@ func (g *Guest) Leave() {
 	}
 	wg.Wait()
 	_ = g.hostP.Close()
-	close(g.done)
+	return true
 }
 
 // reach sets out to reach member m directly: a guest, unless it is a page,
