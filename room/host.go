@@ -201,34 +201,30 @@ func (h *Host) handle(g *guest, m msg) {
 			h.files.declined(g.ID, m.File)
 			return
 		}
-		h.mu.Lock()
-		t := h.guests[m.To[0]]
-		h.mu.Unlock()
-		if t != nil {
-			fwd := m
-			fwd.To = nil
-			_ = t.link.send(fwd)
-		}
+		h.forward(m)
 	case tSignal:
 		if len(m.To) != 1 {
 			return
 		}
-		forward := func() {
-			h.mu.Lock()
-			t := h.guests[m.To[0]]
-			h.mu.Unlock()
-			if t != nil {
-				fwd := m
-				fwd.To = nil
-				_ = t.link.send(fwd)
-			}
-		}
+		forward := func() { h.forward(m) }
 		h.mu.Lock()
 		hold := h.hold
 		h.mu.Unlock()
 		if hold == nil || !hold(m, forward) {
 			forward()
 		}
+	}
+}
+
+// forward carries m to the one guest it is for.
+func (h *Host) forward(m msg) {
+	h.mu.Lock()
+	t := h.guests[m.To[0]]
+	h.mu.Unlock()
+	if t != nil {
+		fwd := m
+		fwd.To = nil
+		_ = t.link.send(fwd)
 	}
 }
 
