@@ -508,7 +508,8 @@ func roomOffer(t *testing.T, ctx context.Context, host *pigeonProcess, n int) st
 // TestPageJoinsRoom: the page answers `pigeon room`'s offer for a guest
 // and enters the room under the name typed; a pigeon guest joins after
 // it. The page keeps to its connection to the host: the pigeon guest says
-// so at once, and lines cross among the three through the host. Leaving
+// so at once, and lines cross among the three through the host. The page
+// gets the host's folder, and the guest's file through the host. Leaving
 // on the page is announced to the others.
 func TestPageJoinsRoom(t *testing.T) {
 	for _, name := range browsers {
@@ -553,6 +554,36 @@ func TestPageJoinsRoom(t *testing.T) {
 				page.WaitText("log", "Messages", who+": hello from "+who, 10*time.Second)
 			}
 			waitUntil(t, ctx, "bob hears ann", func() bool { return strings.Contains(bob.stdout.String(), "ann: hello from ann\n") })
+
+			// Files offered to the room: the host's folder, and bob's file,
+			// which the host carries from bob to the page.
+			files := t.TempDir()
+			big := make([]byte, 3<<20)
+			if _, err := rand.Read(big); err != nil {
+				t.Fatal(err)
+			}
+			writeTestFile(t, filepath.Join(files, "photos", "a.jpg"), big)
+			writeTestFile(t, filepath.Join(files, "photos", "trip", "b.txt"), []byte("day one\n"))
+			writeTestFile(t, filepath.Join(files, "notes.txt"), []byte("from bob\n"))
+			if _, err := host.stdin.Write([]byte("/send " + filepath.Join(files, "photos") + "\n")); err != nil {
+				t.Fatal(err)
+			}
+			page.Click("button", `Get "photos/" from ann`)
+			page.WaitText("status", "Transfer", "received 2 files", 30*time.Second)
+			waitUntil(t, ctx, "ann hears the photos reached eve", func() bool {
+				return strings.Contains(host.stderr.String(), `pigeon: "photos/" reached eve: 2 files`)
+			})
+			if _, err := bob.stdin.Write([]byte("/send " + filepath.Join(files, "notes.txt") + "\n")); err != nil {
+				t.Fatal(err)
+			}
+			page.Click("button", `Get "notes.txt" from bob`)
+			page.WaitText("log", "Messages", `pigeon: "notes.txt" from bob: received 1 file`, 30*time.Second)
+			got := receivedFiles(t, page)
+			for path, file := range map[string]string{"photos/a.jpg": "photos/a.jpg", "photos/trip/b.txt": "photos/trip/b.txt", "notes.txt": "notes.txt"} {
+				if want := fileSum(t, filepath.Join(files, file)); got[path] != want {
+					t.Errorf("the page offers %s as %q, want %q", path, got[path], want)
+				}
+			}
 
 			page.Click("button", "Leave the room")
 			page.WaitText("status", "Connection", "you left the room", 10*time.Second)

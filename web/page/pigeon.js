@@ -58,6 +58,7 @@
     const p = document.createElement('p');
     p.textContent = 'pigeon: ' + text;
     $('messages').append(p);
+    return p;
   }
 
   function showOwn(text, help) {
@@ -393,11 +394,36 @@
       left(m) { note(m.name + ' left the room'); showMembers(s.room.members()); },
       line(m, text) { addMessage(m.name, text); },
       file(m, f) {
-        note(m.name + ' offers ' + f.name + ' (' + f.files + (f.files === 1 ? ' file, ' : ' files, ') + globalThis.pigeonTransfer.sizeText(f.size) +
-          '): the page cannot get files from a room; `pigeon join` can');
+        const p = note(m.name + ' offers ' + f.name + ' (' + f.files + (f.files === 1 ? ' file, ' : ' files, ') + globalThis.pigeonTransfer.sizeText(f.size) + ') ');
+        const get = document.createElement('button');
+        get.type = 'button';
+        get.className = 'plain';
+        get.textContent = 'Get';
+        get.setAttribute('aria-label', 'Get ' + f.name + ' from ' + m.name);
+        get.addEventListener('click', () => { get.disabled = true; getRoomFile(m, f); });
+        p.append(get);
       },
       ended(why) { end('the room is over: ' + why); },
-    });
+    }, () => s.pc.createDataChannel('pigeon'));
+  }
+
+  // getRoomFile gets file f, offered by member m, through the host.
+  async function getRoomFile(m, f) {
+    $('transfer').hidden = false;
+    $('transfer-offer').textContent = 'getting ' + f.name + ' from ' + m.name + ' ...';
+    let ch;
+    try {
+      ch = await s.room.get(m.id, f);
+    } catch (e) {
+      note(f.name + ' from ' + m.name + ' did not arrive: ' + e.message);
+      return;
+    }
+    const ui = transferUI();
+    ui.maxSize = f.size;
+    ui.offered = (text, decide) => decide(true); // asked for: accepted as offered
+    ui.finished = (text) => { $('rate').textContent = text; note(f.name + ' from ' + m.name + ': ' + text); ch.close(); };
+    ui.failed = (text) => { $('rate').textContent = text; note(f.name + ' from ' + m.name + ' did not arrive: ' + text); ch.close(); };
+    globalThis.pigeonTransfer.receive(ch, ui);
   }
 
   // ---- files ----

@@ -36,8 +36,9 @@
 
   // join enters the room over channel, which is open, as name; ui hears
   // what happens: welcome(me, room, members), joined(m), left(m),
-  // line(m, text), file(m, file), ended(why).
-  function join(channel, name, ui) {
+  // line(m, text), file(m, file), ended(why). openChannel opens a new
+  // channel to the host, labelled "pigeon", for a file.
+  function join(channel, name, ui, openChannel) {
     const members = new Map();
     const started = new Set();
     const inbox = newInbox();
@@ -106,6 +107,25 @@
       },
       leave() { over = true; },
       members() { return [...members.values()]; },
+      // get asks the host for member from's file offer file on a channel
+      // of its own (the host carries it from the sender), and resolves
+      // with the channel once the sender said yes: package transfer's
+      // protocol follows on it.
+      get(from, file) {
+        return new Promise((resolve, reject) => {
+          const ch = openChannel();
+          ch.binaryType = 'arraybuffer';
+          ch.addEventListener('open', () => ch.send(JSON.stringify({ get: file.id, of: from, by: me.id })), { once: true });
+          ch.addEventListener('close', () => reject(new Error('the channel closed before the sender answered')), { once: true });
+          ch.addEventListener('message', (e) => {
+            let r;
+            try { r = JSON.parse(typeof e.data === 'string' ? e.data : decoder.decode(e.data)); } catch (err) { r = {}; }
+            if (r.ok) { resolve(ch); return; } // resolved before the next message: the transfer's reader is in place
+            reject(new Error(r.why || 'the sender did not answer the request'));
+            ch.close();
+          }, { once: true });
+        });
+      },
     };
   }
 

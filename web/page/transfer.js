@@ -172,6 +172,10 @@
       }
       const files = entries.filter((e) => e.kind === 'file');
       const total = files.reduce((n, e) => n + (e.size || 0), 0);
+      // ui.maxSize: a room's file, accepted as offered, and no more.
+      if (ui.maxSize !== undefined && (total > ui.maxSize || files.some((e) => e.size < 0))) {
+        throw new Error('the sender sent ' + sizeText(total) + ' where it offered ' + sizeText(ui.maxSize) + ': refused');
+      }
       link.writeJSON(HAVE, { files: [] });
       await link.readJSON(VERDICT);
       const folders = entries.filter((e) => e.kind === 'dir').length;
