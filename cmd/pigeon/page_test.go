@@ -517,7 +517,8 @@ func TestPageJoinsRoom(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), pageBudget)
 			defer cancel()
 			page := openPage(t, ctx, name)
-			host := startPigeon(t, ctx, t.TempDir(), "room", "--name", "ann")
+			hostDir := t.TempDir()
+			host := startPigeon(t, ctx, hostDir, "room", "--name", "ann")
 
 			page.Fill("textbox", "Blob from the other side", roomOffer(t, ctx, host, 1))
 			page.Click("button", "Connect")
@@ -584,6 +585,38 @@ func TestPageJoinsRoom(t *testing.T) {
 					t.Errorf("the page offers %s as %q, want %q", path, got[path], want)
 				}
 			}
+
+			// The page's file: ann gets it over her connection to the page,
+			// bob through ann, who carries it.
+			photo := filepath.Join(t.TempDir(), "photo.jpg")
+			writeTestFile(t, photo, big[:1<<20+5])
+			page.Choose("button", "Send files to the room", photo)
+			page.WaitText("log", "Messages", `pigeon: you offered "photo.jpg" (1 file, 1.0 MiB) to the room`, 10*time.Second)
+			offered := regexp.MustCompile(`pigeon: eve offers "photo.jpg" \(1 file, 1\.0 MiB\): /get (\d+) `)
+			for who, p := range map[string]*pigeonProcess{"ann": host, "bob": bob} {
+				var n string
+				waitUntil(t, ctx, who+" hears eve's offer", func() bool {
+					m := offered.FindStringSubmatch(p.stderr.String())
+					if m != nil {
+						n = m[1]
+					}
+					return m != nil
+				})
+				if _, err := p.stdin.Write([]byte("/get " + n + "\n")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for who, p := range map[string]*pigeonProcess{"ann": host, "bob": bob} {
+				waitUntil(t, ctx, who+" receives eve's photo", func() bool {
+					return strings.Contains(p.stderr.String(), `pigeon: received "photo.jpg" from eve: 1 file`)
+				})
+			}
+			for who, d := range map[string]string{"ann": hostDir, "bob": dir} {
+				if got, want := fileSum(t, filepath.Join(d, "photo.jpg")), fileSum(t, photo); got != want {
+					t.Errorf("%s received %s, want %s", who, got, want)
+				}
+			}
+			page.WaitText("log", "Messages", "pigeon: to bob: sent 1 file", 10*time.Second)
 
 			page.Click("button", "Leave the room")
 			page.WaitText("status", "Connection", "you left the room", 10*time.Second)

@@ -91,6 +91,7 @@
     pc.addEventListener('connectionstatechange', onState);
     pc.addEventListener('datachannel', (e) => {
       if (e.channel.label === CONTROL_LABEL) serveControl(e.channel);
+      if (e.channel.label === 'pigeon' && s.room) serveRoomFile(e.channel);
     });
     channel.addEventListener('open', onOpen);
     return pc;
@@ -379,6 +380,7 @@
     $('chat').hidden = false;
     $('chat-title').textContent = 'Room';
     $('leave').textContent = 'Leave the room';
+    $('room-send').hidden = false;
     $('room-name').disabled = true;
     const showMembers = (list) => {
       $('members-line').hidden = false;
@@ -405,6 +407,33 @@
       },
       ended(why) { end('the room is over: ' + why); },
     }, () => s.pc.createDataChannel('pigeon'));
+  }
+
+  // offerRoomFiles offers the chosen files to the room.
+  function offerRoomFiles(files) {
+    const names = [...new Set(files.map((f) => f.path.split('/')[0] + (f.path.includes('/') ? '/' : '')))];
+    const name = names.slice(0, 5).map((n) => JSON.stringify(n)).join(', ') + (names.length > 5 ? ', and ' + (names.length - 5) + ' more' : '');
+    const f = s.room.offer(files, name);
+    if (f) note('you offered ' + f.name + ' (' + f.files + (f.files === 1 ? ' file, ' : ' files, ') + globalThis.pigeonTransfer.sizeText(f.size) + ') to the room');
+  }
+
+  // serveRoomFile sends one of our offers to the member that asked for it
+  // on ch, a channel the host opened to us.
+  async function serveRoomFile(ch) {
+    let got;
+    try {
+      got = await s.room.serve(ch);
+    } catch (e) {
+      return;
+    }
+    note('sending to ' + got.by.name + ' ...');
+    globalThis.pigeonTransfer.send(ch, got.files, {
+      plain: true,
+      offered() {},
+      progress() {},
+      finished(text) { note('to ' + got.by.name + ': ' + text); },
+      failed(text) { note('the files did not reach ' + got.by.name + ': ' + text); },
+    });
   }
 
   // getRoomFile gets file f, offered by member m, through the host.
@@ -461,7 +490,9 @@
 
   function chooseFiles(list) {
     if (!list || list.length === 0) return;
-    s.files = Array.from(list, (file) => ({ file, path: file.webkitRelativePath || file.name }));
+    const files = Array.from(list, (file) => ({ file, path: file.webkitRelativePath || file.name }));
+    if (s.room) { offerRoomFiles(files); return; }
+    s.files = files;
     startOffer(APP_SEND);
   }
 
@@ -551,7 +582,8 @@
 
   $('start-chat').addEventListener('click', () => startOffer(APP_CHAT).catch((e) => problem(e.message)));
   $('send-files').addEventListener('click', () => $('files').click());
-  $('files').addEventListener('change', (e) => chooseFiles(e.target.files));
+  $('room-send').addEventListener('click', () => $('files').click());
+  $('files').addEventListener('change', (e) => { chooseFiles(e.target.files); e.target.value = ''; });
   $('connect').addEventListener('click', connect);
   $('say').addEventListener('submit', submitLine);
   $('leave').addEventListener('click', leave);
@@ -575,7 +607,7 @@
   document.addEventListener('dragover', (e) => e.preventDefault());
   document.addEventListener('drop', (e) => {
     e.preventDefault();
-    if (!s.pc) chooseFiles(e.dataTransfer.files);
+    if (!s.pc || s.room) chooseFiles(e.dataTransfer.files);
   });
   window.addEventListener('pagehide', () => {
     if (s.channel && s.channel.readyState === 'open' && !s.ended && !s.foreign && s.app === APP_CHAT) s.channel.send(frame(FRAME_BYE));

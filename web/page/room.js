@@ -42,7 +42,8 @@
     const members = new Map();
     const started = new Set();
     const inbox = newInbox();
-    let me = null, seq = 0, over = false;
+    const shelf = new Map(); // our file offers by ID: {files, to}
+    let me = null, seq = 0, over = false, fileID = 0;
     const send = (m) => channel.send(JSON.stringify(m));
     const finish = (why) => { if (!over) { over = true; ui.ended(why); } };
 
@@ -90,20 +91,57 @@
     channel.addEventListener('close', () => finish('lost the connection to the room\'s host'));
     send({ t: 'hello', name, page: true });
 
+    // line sends a line (its text, or a file offer) to every other
+    // member, through the host, and returns whom it went to.
+    const line = (fields) => {
+      seq++;
+      const to = [HOST], starts = [];
+      if (!started.has(HOST)) { starts.push(HOST); started.add(HOST); }
+      for (const id of members.keys()) {
+        if (id === HOST) continue;
+        to.push(id);
+        if (!started.has(id)) { starts.push(id); started.add(id); }
+      }
+      send(Object.assign({ t: 'line', from: me.id, seq, to, starts }, fields));
+      return to;
+    };
+
     return {
       // say sends a line to every other member, through the host.
       say(text) {
         if (!me || over) return false;
-        seq++;
-        const to = [HOST], starts = [];
-        if (!started.has(HOST)) { starts.push(HOST); started.add(HOST); }
-        for (const id of members.keys()) {
-          if (id === HOST) continue;
-          to.push(id);
-          if (!started.has(id)) { starts.push(id); started.add(id); }
-        }
-        send({ t: 'line', from: me.id, seq, text, to, starts });
+        line({ text });
         return true;
+      },
+      // offer offers files ({file, path}) to every other member, as
+      // name, and returns the offer.
+      offer(files, name) {
+        if (!me || over) return null;
+        fileID++;
+        const file = { id: fileID, name, files: files.length, size: files.reduce((n, f) => n + f.file.size, 0) };
+        shelf.set(file.id, { files, to: new Set(line({ file })) });
+        return file;
+      },
+      // serve reads a member's request for one of our offers on ch, a
+      // channel the host opened to us, and resolves with the files and
+      // the member once it said yes; transfer's protocol follows.
+      serve(ch) {
+        return new Promise((resolve, reject) => {
+          ch.binaryType = 'arraybuffer';
+          ch.addEventListener('message', (e) => {
+            let req;
+            try { req = JSON.parse(typeof e.data === 'string' ? e.data : decoder.decode(e.data)); } catch (err) { req = {}; }
+            const s = shelf.get(req.get);
+            const by = members.get(req.by);
+            if (!me || req.of !== me.id || !s || !by || !s.to.has(req.by)) {
+              ch.send(JSON.stringify({ why: 'no such file offer: the sender offered no file ' + req.get + ' to you' }));
+              reject(new Error('a request for a file not offered'));
+              return;
+            }
+            ch.send(JSON.stringify({ ok: true }));
+            resolve({ files: s.files, by });
+          }, { once: true });
+        });
       },
       leave() { over = true; },
       members() { return [...members.values()]; },

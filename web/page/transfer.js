@@ -235,7 +235,9 @@
   async function send(channel, chosen, ui) {
     const link = new Link(channel);
     try {
-      channel.send(encoder.encode(LANE_HEADER)); // no lanes
+      // pigeon send's receiver first reads which lanes the sender uses
+      // (none); a room's receiver reads the transfer at once (ui.plain).
+      if (!ui.plain) channel.send(encoder.encode(LANE_HEADER));
       const entries = [];
       const dirs = new Set();
       for (const c of chosen) {
