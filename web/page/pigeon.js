@@ -1,9 +1,10 @@
 // pigeon's page: a pigeon peer in the browser's own RTCPeerConnection.
 //
 // It speaks what `pigeon` speaks: blobs (sdpcodec.js), channel 0
-// pre-negotiated for the app, the control channel "pigeon-control" opened
-// by the offerer, pigeon's chat frames and its file transfer protocol
-// (transfer.js). No server takes part: the blobs travel by hand.
+// pre-negotiated for the app, pigeon's chat frames, its file transfer
+// protocol (transfer.js) and its rooms (room.js). pigeon knows a page by
+// the ICE credentials its blobs carry, and opens it no control channel:
+// no lanes, no restarts. No server takes part: the blobs travel by hand.
 (function () {
   'use strict';
 
@@ -17,11 +18,6 @@
   const FRAME_LINE = 1, FRAME_PART = 2, FRAME_BYE = 3, FRAME_ACK = 4;
   const MAX_FRAGMENT = 32 << 10;
   const BYE_TIMEOUT = 5000;
-  // Control channel (peer/restart.go, peer/lanes.go, peer/verify.go).
-  const CONTROL_LABEL = 'pigeon-control';
-  const LANE_OFFER = 'lane-offer ';
-  const LANE_ANSWER = 'lane-answer ';
-  const CODE_REFUSED = 'verification-code-refused';
 
   const APP_CHAT = 1, APP_SEND = 2, APP_ROOM = 5;
   const APP_NAMES = { 1: 'chat', 2: 'send', 3: 'pipe', 4: 'share', 5: 'room' };
@@ -90,7 +86,6 @@
     s.channel = channel;
     pc.addEventListener('connectionstatechange', onState);
     pc.addEventListener('datachannel', (e) => {
-      if (e.channel.label === CONTROL_LABEL) serveControl(e.channel);
       if (e.channel.label === 'pigeon' && s.room) serveRoomFile(e.channel);
     });
     channel.addEventListener('open', onOpen);
@@ -269,24 +264,6 @@
     say(why);
     $('message').disabled = $('send').disabled = $('leave').disabled = true;
     if (s.pc) setTimeout(() => s.pc.close(), 200);
-  }
-
-  // ---- the control channel ----
-
-  function serveControl(dc) {
-    dc.addEventListener('message', (e) => {
-      if (typeof e.data !== 'string') return;
-      const msg = e.data;
-      if (msg.startsWith(LANE_OFFER)) {
-        // Further connections for fast transfers are pigeon's own stack:
-        // refuse them, and the transfer goes over channel 0.
-        const id = msg.slice(LANE_OFFER.length).split(' ')[0];
-        dc.send(LANE_ANSWER + id);
-      } else if (msg === CODE_REFUSED) {
-        end('the other person refused the verification code: a blob may have been swapped on the way');
-      }
-      // Restart requests need pigeon's derived credentials: not answered.
-    });
   }
 
   // ---- chat ----
