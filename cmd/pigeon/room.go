@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -116,7 +117,6 @@ func wholeLines(frags <-chan chat.Fragment) <-chan string {
 
 // runRoomHost hosts the room until the person leaves it.
 func runRoomHost(ss *session, name string) error {
-	ctx := ss.c.Context
 	opts, err := sessionOptions(ss.c, ss.s)
 	if err != nil {
 		return err
@@ -127,129 +127,19 @@ func runRoomHost(ss *session, name string) error {
 	}
 	defer con.close()
 	lines := wholeLines(ss.readLines())
-	h := room.NewHost(name, con.event)
-	con.start(h)
 	_, errOut := roomOutput(ss)
-	// admit shows a guest's code once it connects (a guest with --verify
-	// compares it before it says its name), then takes it in.
-	admit := func(p *peer.Peer) {
-		_, err := p.Connect(ctx)
-		if err == nil {
-			path := ""
-			if pa, err := p.Path(); err == nil {
-				path = ", " + pa.String()
-			}
-			fmt.Fprintf(errOut, "pigeon: a guest connected: verification code %s%s\n", p.VerificationCode(), path)
-			_, err = h.Admit(ctx, p)
-		}
-		switch {
-		case err == nil:
-		case errors.Is(err, peer.ErrRoomFull):
-			fmt.Fprintf(errOut, "pigeon: a guest was turned away: the room holds %d members\n", room.MaxMembers)
-		case ctx.Err() == nil:
-			fmt.Fprintf(errOut, "pigeon: a guest did not join: %v\n", err)
-		}
-	}
-
-	// accept applies an answer pasted among the lines: to the offer shown
-	// last, or to the open offer (a guest that could not reach it).
-	var accept func(*sdpcodec.Blob) error
+	rh := &roomHosting{ss: ss, ctx: ss.c.Context, opts: opts, errOut: errOut, h: room.NewHost(name, con.event)}
+	con.start(rh.h)
 	if ss.c.Bool("open") {
-		opts.OnJoinRefused = func(r peer.JoinRefusal) {
-			why := "the room is full"
-			if r.Expired {
-				why = "the offer has expired"
-			}
-			fmt.Fprintf(errOut, "pigeon: someone with the room's offer was turned away (%s): %s\n", r.From, why)
-		}
-		offer, err := peer.OfferRoom(ctx, opts, room.MaxMembers-1)
+		closeOffer, err := rh.openOffer()
 		if err != nil {
 			return err
 		}
-		defer offer.Close()
-		h.OnLeave = func() { offer.Admit(1) }
-		accept = offer.Accept
-		text, err := offer.Local().Encode()
-		if err != nil {
-			return err
-		}
-		intro := fmt.Sprintf("Open room offer, good until %s; on each guest's computer run `pigeon join` with it: on the same network it connects with nothing carried back",
-			offer.Local().Open.Expires.Local().Format("15:04"))
-		if err := showText(ss.s, ss.c, text, intro); err != nil {
-			return err
-		}
-		go func() {
-			for p := range offer.Guests() {
-				go admit(p)
-			}
-		}()
+		defer closeOffer()
 	} else {
-		var (
-			mu      sync.Mutex
-			pending *peer.Peer
-		)
-		accept = func(b *sdpcodec.Blob) error {
-			mu.Lock()
-			p := pending
-			mu.Unlock()
-			return p.Accept(b)
-		}
-		var (
-			next    func(n int) error
-			waiting = -1 // the next guest's number, while the room is full
-		)
-		h.OnLeave = func() {
-			mu.Lock()
-			n := waiting
-			waiting = -1
-			mu.Unlock()
-			if n > 0 {
-				if err := next(n); err != nil && ctx.Err() == nil {
-					fmt.Fprintf(errOut, "pigeon: error: making the next offer: %v\n", err)
-				}
-			}
-		}
-		next = func(n int) error {
-			if len(h.Members()) >= room.MaxMembers {
-				mu.Lock()
-				waiting = n
-				mu.Unlock()
-				fmt.Fprintf(errOut, "pigeon: the room is full (%d members): the offer for the next guest shows when one leaves\n", room.MaxMembers)
-				return nil
-			}
-			p, err := peer.Offer(ctx, opts, sdpcodec.AppRoom)
-			if err != nil {
-				return err
-			}
-			text, err := p.Local().Encode()
-			if err != nil {
-				return err
-			}
-			mu.Lock()
-			pending = p
-			mu.Unlock()
-			if err := showText(ss.s, ss.c, text, fmt.Sprintf("Offer for guest %d; on that guest's computer run `pigeon join` with it, then paste its answer here", n)); err != nil {
-				return err
-			}
-			go func() {
-				select {
-				case <-p.Opened():
-					admit(p)
-					n++
-				case <-p.Done():
-					if ctx.Err() != nil {
-						return
-					}
-					msg, _ := explain(p.Err())
-					fmt.Fprintf(errOut, "pigeon: guest %d did not connect: %s; here is a new offer for that guest\n", n, msg)
-				}
-				if err := next(n); err != nil && ctx.Err() == nil {
-					fmt.Fprintf(errOut, "pigeon: error: making the next offer: %v\n", err)
-				}
-			}()
-			return nil
-		}
-		if err := next(1); err != nil {
+		rh.h.OnLeave = rh.madeRoom
+		rh.accept = rh.acceptPending
+		if err := rh.nextOffer(1); err != nil {
 			return err
 		}
 	}
@@ -261,32 +151,175 @@ func runRoomHost(ss *session, name string) error {
 			break
 		}
 		if strings.HasPrefix(sdpcodec.Clean(line), sdpcodec.Prefix) {
-			// A blob is never said to the room.
-			b, err := sdpcodec.Parse(line)
-			switch {
-			case err != nil:
-				msg, _ := explain(err)
-				fmt.Fprintf(errOut, "pigeon: that looks like a blob, not sent, and not applied: %s; paste the whole answer on one line\n", msg)
-			case b.Kind != sdpcodec.Answer:
-				fmt.Fprintf(errOut, "pigeon: that is %s, not sent: paste a guest's answer here\n", article(b.Kind))
-			default:
-				if err := accept(b); err != nil {
-					msg, _ := explain(err)
-					if errors.Is(err, peer.ErrOtherOffer) {
-						msg = "this answer is to another offer (an earlier guest's, or another room's)"
-					}
-					fmt.Fprintf(errOut, "pigeon: that answer was not applied: %s\n", msg)
-				} else {
-					fmt.Fprintln(errOut, "pigeon: connecting the guest ...")
-				}
-			}
+			rh.pasted(line) // a blob is never said to the room
 			continue
 		}
 		con.line(line)
 	}
-	h.Close("the host left the room")
+	rh.h.Close("the host left the room")
 	fmt.Fprintln(errOut, "pigeon: the room is closed")
 	return nil
+}
+
+// roomHosting is `pigeon room`'s side of a room: the host, its offers,
+// and the answers pasted among the lines.
+type roomHosting struct {
+	ss     *session
+	ctx    context.Context
+	opts   peer.Options
+	errOut io.Writer
+	h      *room.Host
+	// accept applies an answer pasted among the lines: to the open offer
+	// (a guest that could not reach it), or to the offer shown last.
+	accept func(*sdpcodec.Blob) error
+
+	mu      sync.Mutex
+	pending *peer.Peer // the offer shown last, one guest at a time
+	waiting int        // while the room is full, the next guest's number
+}
+
+// openOffer shows the open room offer, and admits its joiners until the
+// returned function closes it.
+func (rh *roomHosting) openOffer() (func(), error) {
+	rh.opts.OnJoinRefused = func(r peer.JoinRefusal) {
+		why := "the room is full"
+		if r.Expired {
+			why = "the offer has expired"
+		}
+		fmt.Fprintf(rh.errOut, "pigeon: someone with the room's offer was turned away (%s): %s\n", r.From, why)
+	}
+	offer, err := peer.OfferRoom(rh.ctx, rh.opts, room.MaxMembers-1)
+	if err != nil {
+		return nil, err
+	}
+	rh.h.OnLeave = func() { offer.Admit(1) }
+	rh.accept = offer.Accept
+	text, err := offer.Local().Encode()
+	if err == nil {
+		intro := fmt.Sprintf("Open room offer, good until %s; on each guest's computer run `pigeon join` with it: on the same network it connects with nothing carried back",
+			offer.Local().Open.Expires.Local().Format("15:04"))
+		err = showText(rh.ss.s, rh.ss.c, text, intro)
+	}
+	if err != nil {
+		offer.Close()
+		return nil, err
+	}
+	go func() {
+		for p := range offer.Guests() {
+			go rh.admit(p)
+		}
+	}()
+	return offer.Close, nil
+}
+
+// nextOffer shows the offer for guest n, and the next one once that
+// guest is in (or a new one for it, if it did not connect); while the
+// room is full it waits for a member to leave.
+func (rh *roomHosting) nextOffer(n int) error {
+	if len(rh.h.Members()) >= room.MaxMembers {
+		rh.mu.Lock()
+		rh.waiting = n
+		rh.mu.Unlock()
+		fmt.Fprintf(rh.errOut, "pigeon: the room is full (%d members): the offer for the next guest shows when one leaves\n", room.MaxMembers)
+		return nil
+	}
+	p, err := peer.Offer(rh.ctx, rh.opts, sdpcodec.AppRoom)
+	if err != nil {
+		return err
+	}
+	text, err := p.Local().Encode()
+	if err != nil {
+		return err
+	}
+	rh.mu.Lock()
+	rh.pending = p
+	rh.mu.Unlock()
+	if err := showText(rh.ss.s, rh.ss.c, text, fmt.Sprintf("Offer for guest %d; on that guest's computer run `pigeon join` with it, then paste its answer here", n)); err != nil {
+		return err
+	}
+	go func() {
+		select {
+		case <-p.Opened():
+			rh.admit(p)
+			n++
+		case <-p.Done():
+			if rh.ctx.Err() != nil {
+				return
+			}
+			msg, _ := explain(p.Err())
+			fmt.Fprintf(rh.errOut, "pigeon: guest %d did not connect: %s; here is a new offer for that guest\n", n, msg)
+		}
+		rh.showNext(n)
+	}()
+	return nil
+}
+
+// acceptPending applies an answer to the offer shown last.
+func (rh *roomHosting) acceptPending(b *sdpcodec.Blob) error {
+	rh.mu.Lock()
+	p := rh.pending
+	rh.mu.Unlock()
+	return p.Accept(b)
+}
+
+// madeRoom shows the offer held while the room was full, if one is.
+func (rh *roomHosting) madeRoom() {
+	rh.mu.Lock()
+	n := rh.waiting
+	rh.waiting = 0
+	rh.mu.Unlock()
+	if n > 0 {
+		rh.showNext(n)
+	}
+}
+
+func (rh *roomHosting) showNext(n int) {
+	if err := rh.nextOffer(n); err != nil && rh.ctx.Err() == nil {
+		fmt.Fprintf(rh.errOut, "pigeon: error: making the next offer: %v\n", err)
+	}
+}
+
+// admit shows a guest's code once it connects (a guest with --verify
+// compares it before it says its name), then takes it in.
+func (rh *roomHosting) admit(p *peer.Peer) {
+	_, err := p.Connect(rh.ctx)
+	if err == nil {
+		path := ""
+		if pa, err := p.Path(); err == nil {
+			path = ", " + pa.String()
+		}
+		fmt.Fprintf(rh.errOut, "pigeon: a guest connected: verification code %s%s\n", p.VerificationCode(), path)
+		_, err = rh.h.Admit(rh.ctx, p)
+	}
+	switch {
+	case err == nil:
+	case errors.Is(err, peer.ErrRoomFull):
+		fmt.Fprintf(rh.errOut, "pigeon: a guest was turned away: the room holds %d members\n", room.MaxMembers)
+	case rh.ctx.Err() == nil:
+		fmt.Fprintf(rh.errOut, "pigeon: a guest did not join: %v\n", err)
+	}
+}
+
+// pasted handles a blob pasted among the lines: a guest's answer.
+func (rh *roomHosting) pasted(line string) {
+	b, err := sdpcodec.Parse(line)
+	switch {
+	case err != nil:
+		msg, _ := explain(err)
+		fmt.Fprintf(rh.errOut, "pigeon: that looks like a blob, not sent, and not applied: %s; paste the whole answer on one line\n", msg)
+	case b.Kind != sdpcodec.Answer:
+		fmt.Fprintf(rh.errOut, "pigeon: that is %s, not sent: paste a guest's answer here\n", article(b.Kind))
+	default:
+		if err := rh.accept(b); err != nil {
+			msg, _ := explain(err)
+			if errors.Is(err, peer.ErrOtherOffer) {
+				msg = "this answer is to another offer (an earlier guest's, or another room's)"
+			}
+			fmt.Fprintf(rh.errOut, "pigeon: that answer was not applied: %s\n", msg)
+			return
+		}
+		fmt.Fprintln(rh.errOut, "pigeon: connecting the guest ...")
+	}
 }
 
 // article names a kind of blob with its article.
