@@ -135,16 +135,7 @@ func TestNetworkRoom(t *testing.T) {
 	// host leaving ends the room, everyone exiting 0.
 	t.Run("room-lan", func(t *testing.T) {
 		t.Parallel()
-		lab := newLab(t)
-		lan := lab.LAN("lan", "192.168.30.0/24")
-		hosts := make([]*netlab.Host, 4)
-		for i := range hosts {
-			hosts[i] = lab.Host(fmt.Sprintf("m%d", i))
-			lan.Attach(hosts[i], "eth0")
-		}
-		offer := filepath.Join(t.TempDir(), "offer")
-		host := startMember(t, hosts[0], "ann", "room", "--open", "--out", offer)
-		waitFile(t, offer, 20*time.Second)
+		hosts, host, offer := openLANRoom(t, "192.168.30.0/24", 4)
 		members := []*member{host}
 		for i, name := range []string{"bob", "cat", "dan"} {
 			args := []string{"join", "--in", offer}
@@ -156,13 +147,7 @@ func TestNetworkRoom(t *testing.T) {
 			waitLine(t, name, g.proc, regexp.MustCompile(`^pigeon: you are in ann's room as `+name+`, with `))
 			waitLine(t, "the host", host.proc, regexp.MustCompile(`^pigeon: `+name+` joined the room$`))
 		}
-		defer func() {
-			if t.Failed() {
-				for _, m := range members {
-					t.Logf("%s's stderr:\n%s", m.name, m.proc.Stderr())
-				}
-			}
-		}()
+		defer logOnFailure(t, &members)
 		// Every guest connects directly to the two others.
 		meshed := time.Duration(0)
 		for _, g := range members[1:] {
@@ -292,13 +277,7 @@ func TestNetworkRoom(t *testing.T) {
 
 		host := startMember(t, hostNS, "ann", "room", "--stun", stun)
 		members := []*member{host}
-		defer func() {
-			if t.Failed() {
-				for _, m := range members {
-					t.Logf("%s's stderr:\n%s", m.name, m.proc.Stderr())
-				}
-			}
-		}()
+		defer logOnFailure(t, &members)
 		dir := t.TempDir()
 		var earlier string // the answer of the guest before
 		for i, name := range []string{"bob", "cat", "dan"} {
@@ -382,24 +361,9 @@ func TestNetworkRoom(t *testing.T) {
 	// others (28 connections in the room).
 	t.Run("room-full", func(t *testing.T) {
 		t.Parallel()
-		lab := newLab(t)
-		lan := lab.LAN("lan", "192.168.31.0/24")
-		hosts := make([]*netlab.Host, 9)
-		for i := range hosts {
-			hosts[i] = lab.Host(fmt.Sprintf("m%d", i))
-			lan.Attach(hosts[i], "eth0")
-		}
-		offer := filepath.Join(t.TempDir(), "offer")
-		host := startMember(t, hosts[0], "ann", "room", "--open", "--out", offer)
-		waitFile(t, offer, 20*time.Second)
+		hosts, host, offer := openLANRoom(t, "192.168.31.0/24", 9)
 		members := []*member{host}
-		defer func() {
-			if t.Failed() {
-				for _, m := range members {
-					t.Logf("%s's stderr:\n%s", m.name, m.proc.Stderr())
-				}
-			}
-		}()
+		defer logOnFailure(t, &members)
 		for i := 1; i < 8; i++ {
 			g := startMember(t, hosts[i], fmt.Sprintf("g%d", i), "join", "--in", offer)
 			members = append(members, g)
@@ -476,6 +440,32 @@ func TestNetworkRoom(t *testing.T) {
 		exits(t, "the host", host.proc, 0)
 		exits(t, "bob", bob.proc, 0)
 	})
+}
+
+// openLANRoom puts n hosts on a LAN of cidr and starts ann's open room on
+// the first; it returns the hosts, ann, and the offer's file.
+func openLANRoom(t *testing.T, cidr string, n int) ([]*netlab.Host, *member, string) {
+	t.Helper()
+	lab := newLab(t)
+	lan := lab.LAN("lan", cidr)
+	hosts := make([]*netlab.Host, n)
+	for i := range hosts {
+		hosts[i] = lab.Host(fmt.Sprintf("m%d", i))
+		lan.Attach(hosts[i], "eth0")
+	}
+	offer := filepath.Join(t.TempDir(), "offer")
+	host := startMember(t, hosts[0], "ann", "room", "--open", "--out", offer)
+	waitFile(t, offer, 20*time.Second)
+	return hosts, host, offer
+}
+
+// logOnFailure shows each member's standard error if the test failed.
+func logOnFailure(t *testing.T, members *[]*member) {
+	if t.Failed() {
+		for _, m := range *members {
+			t.Logf("%s's stderr:\n%s", m.name, m.proc.Stderr())
+		}
+	}
 }
 
 // shownOffer waits for the host's offer for the host's offer for guest n and returns it.
