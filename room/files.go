@@ -263,7 +263,7 @@ func readJSON(ch *peer.Conn, v any) error {
 	}
 	got := make(chan result, 1)
 	go func() {
-		buf := make([]byte, 4<<10)
+		buf := make([]byte, peer.MaxMessage) // as ReadMessage asks
 		n, err := ch.ReadMessage(buf)
 		got <- result{buf[:n], err}
 	}()

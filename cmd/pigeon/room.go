@@ -126,7 +126,6 @@ func runRoomHost(ss *session, name string) error {
 		return err
 	}
 	defer con.close()
-	lines := wholeLines(ss.readLines())
 	_, errOut := roomOutput(ss)
 	rh := &roomHosting{ss: ss, ctx: ss.c.Context, opts: opts, errOut: errOut, h: room.NewHost(name, con.event)}
 	con.start(rh.h)
@@ -146,7 +145,7 @@ func runRoomHost(ss *session, name string) error {
 	if ss.interactive {
 		fmt.Fprintln(errOut, "pigeon: type a line and press Enter to send it to the room; "+roomHelp+" (and ends the room for everyone), as does Ctrl-D")
 	}
-	for line := range lines {
+	for line := range con.lines {
 		if line == chat.Quit {
 			break
 		}
@@ -348,7 +347,6 @@ func runRoomGuest(ss *session) error {
 		return err
 	}
 	defer con.close()
-	lines := wholeLines(ss.readLines())
 	ended := make(chan room.Event, 1)
 	g, err := room.Join(ss.c.Context, ss.p, name, opts, func(e room.Event) {
 		if e.Kind == room.Ended {
@@ -372,7 +370,7 @@ func runRoomGuest(ss *session) error {
 	}
 	for {
 		select {
-		case line, ok := <-lines:
+		case line, ok := <-con.lines:
 			if !ok || line == chat.Quit {
 				g.Leave()
 				fmt.Fprintln(errOut, "pigeon: you left the room")

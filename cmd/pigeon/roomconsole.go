@@ -25,6 +25,7 @@ type roomMember interface {
 // the commands /send, /get and /no), and what they are told.
 type roomConsole struct {
 	ss    *session
+	lines <-chan string // what the person types, line by line
 	dir   string
 	recv  transfer.ReceiveOptions // Root is the --dir folder
 	auto  bool                    // --yes: get every file offered
@@ -45,7 +46,8 @@ type heardOffer struct {
 // roomHelp names the commands of a room.
 const roomHelp = "/send PATH offers files or a folder to the room, /get N saves file offer N, /no N declines it, /quit leaves"
 
-// newRoomConsole opens the --dir folder files are saved in.
+// newRoomConsole opens the --dir folder files are saved in, and reads
+// what the person types.
 func newRoomConsole(ss *session) (*roomConsole, error) {
 	dir := ss.c.String("dir")
 	root, err := os.OpenRoot(dir)
@@ -54,6 +56,7 @@ func newRoomConsole(ss *session) (*roomConsole, error) {
 	}
 	c := &roomConsole{ss: ss, dir: dir, auto: ss.c.Bool("yes"), ready: make(chan struct{})}
 	c.recv = transfer.ReceiveOptions{Root: root, Overwrite: ss.c.Bool("overwrite")}
+	c.lines = wholeLines(ss.readLines())
 	if ss.c.IsSet("max-size") {
 		c.recv.MaxSize, _ = parseSize("max-size", ss.c.String("max-size")) // checked before
 	}
