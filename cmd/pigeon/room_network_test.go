@@ -471,18 +471,17 @@ func logOnFailure(t *testing.T, members *[]*member) {
 // shownOffer waits for the host's offer for the host's offer for guest n and returns it.
 func shownOffer(t *testing.T, host *netlab.Proc, n int) string {
 	t.Helper()
-	intro := regexp.MustCompile(fmt.Sprintf(`^Offer for guest %d; `, n))
-	waitLine(t, "the host", host, intro)
-	lines := strings.Split(host.Stderr(), "\n")
-	for i, l := range lines {
-		if intro.MatchString(l) {
-			for _, next := range lines[i+1:] {
-				if next = strings.TrimSpace(next); next != "" {
-					return next
-				}
+	// The intro and the blob are two lines, which may arrive apart: wait
+	// for the blob after the intro.
+	intro := fmt.Sprintf("Offer for guest %d; ", n)
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, after, ok := strings.Cut(host.Stderr(), intro); ok {
+			if blob := blobText.FindString(after); blob != "" {
+				return blob
 			}
 		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the host showed no offer for guest %d:\n%s", n, host.Stderr())
+		}
 	}
-	t.Fatalf("the host showed no offer for guest %d:\n%s", n, host.Stderr())
-	return ""
 }
